@@ -1,0 +1,44 @@
+"""radnb: a Jupyter-centric research toolkit for radiomics.
+
+One module per step of a radiomics study, each a thin layer over the field's
+libraries (pyradiomics, SimpleITK, pandas, seaborn, statsmodels, scikit-learn):
+
+========================  ====================================================
+``radnb.datasets``        demo cohort (:func:`make_demo_cohort`) and sample data
+``radnb.cohort``          the manifest table and its validation
+``radnb.io``              reading NIfTI, NRRD, MHA, DICOM, DICOM-SEG, RTSTRUCT
+``radnb.view``            widgets to browse images and masks
+``radnb.preprocess``      resampling, normalisation, bias-field correction
+``radnb.segment``         semi-automatic segmentation, mask perturbation
+``radnb.extract``         cached, resumable, parallel pyradiomics extraction
+``radnb.reproducibility`` ICC, CCC, Bland-Altman, robust-feature filters
+``radnb.harmonize``       ComBat harmonisation
+``radnb.stats``           Table 1, univariate screening, selection, Rad-score
+``radnb.evaluate``        ROC with CIs, calibration, decision curves, survival
+``radnb.report``          CSV and self-contained HTML export
+========================  ====================================================
+
+Submodules are imported on first use, so ``import radnb`` stays light.
+"""
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "datasets", "cohort", "io", "view", "preprocess", "segment", "extract",
+    "reproducibility", "harmonize", "stats", "evaluate", "report",
+)
+
+__all__ = list(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"radnb.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'radnb' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
