@@ -21,6 +21,7 @@ __all__ = [
     "load_demo_genes",
     "load_demo_features",
     "fetch_pyradiomics_cases",
+    "make_problem_cases",
     "PYRADIOMICS_CASES",
 ]
 
@@ -96,6 +97,25 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     from radnb._demo import make_demo_cohort as _make
 
     return _make(directory, n_patients=n_patients, n_sites=n_sites, seed=seed)
+
+
+def make_problem_cases(directory, seed: int = 0):
+    """Write one small image + mask pair per common data problem; return the manifest.
+
+    For learning what :func:`radnb.cohort.validate` reports: a correct pair and
+    pairs with a missing file, an unreadable file, a geometry mismatch, an
+    empty mask, a wrong label, a probability (non-integer) mask and a 2D image.
+    The ``problem`` column names each.
+
+    Examples
+    --------
+    >>> from radnb.cohort import validate, summarize
+    >>> cases = make_problem_cases("/tmp/problems")  # doctest: +SKIP
+    >>> summarize(validate(cases))  # doctest: +SKIP
+    """
+    from radnb._problems import make_problem_cases as _make
+
+    return _make(directory, seed=seed)
 
 
 def load_demo_cohort(data_home=None, *, n_patients: int = 120, n_sites: int = 3, seed: int = 0):
