@@ -6,6 +6,7 @@ radnb never writes into the installed package.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -72,14 +73,17 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     """Generate radnb's synthetic multi-centre CT cohort and return its manifest.
 
     The planted effects (outcome signal, site effects, test-retest, second reader)
-    and their strengths are documented in ``radnb/_demo.py`` and the README.
+    and their strengths are documented in ``docs/demo-cohort.md``; per-patient
+    truth is in ``ground_truth.csv``. Patient ``P001`` is also written as DICOM
+    (CT series, RTSTRUCT per reader, DICOM-SEG), listed in ``dicom_manifest.csv``.
     Same ``seed`` gives byte-identical files.
 
     Parameters
     ----------
     directory : str or Path
         Folder to write into (created). Files: ``images/``, ``masks/``,
-        ``dicom/``, ``manifest.csv``, ``genes.csv``, ``ground_truth.csv``.
+        ``dicom/``, ``manifest.csv``, ``dicom_manifest.csv``, ``genes.csv``,
+        ``ground_truth.csv``.
     n_patients : int, default 120
     n_sites : int, default 3
     seed : int, default 0
@@ -135,16 +139,15 @@ def load_demo_cohort(data_home=None, *, n_patients: int = 120, n_sites: int = 3,
 
     folder = _demo_folder(data_home, n_patients, n_sites, seed)
     if not (folder / "manifest.csv").exists():
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-demo-", dir=folder.parent))
-        try:
-            make_demo_cohort(tmp, n_patients=n_patients, n_sites=n_sites, seed=seed)
-            try:
-                tmp.rename(folder)
-            except OSError:  # another process finished first
-                if not (folder / "manifest.csv").exists():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        with _lock(folder.with_name(folder.name + ".lock")):  # one generator at a time
+            if not (folder / "manifest.csv").exists():
+                tmp = Path(tempfile.mkdtemp(prefix=".tmp-demo-", dir=folder.parent))
+                try:
+                    make_demo_cohort(tmp, n_patients=n_patients, n_sites=n_sites, seed=seed)
+                    shutil.rmtree(folder, ignore_errors=True)  # a stale, incomplete folder
+                    tmp.rename(folder)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
     return load_manifest(folder / "manifest.csv")
 
 
@@ -260,6 +263,22 @@ def fetch_pyradiomics_cases(data_home=None, *, download: bool = True):
             }
         )
     return pd.DataFrame(rows)
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    """Exclusive inter-process lock on ``path`` (a no-op where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: atomic rename still prevents half-written folders
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _demo_folder(data_home, n_patients, n_sites, seed) -> Path:
