@@ -1,0 +1,82 @@
+"""radnb.report: locale-safe CSV round trip and a self-contained HTML report."""
+from __future__ import annotations
+
+import base64
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from radnb.report import Report, read_csv, to_csv
+
+
+def _table():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "feature": ["original_firstorder_Mean", "Größe µm²", "naïve;comma,quote\""] * 20,
+        "AUC": rng.random(60) * 10.0 ** rng.integers(-9, 9, 60),
+        "n": rng.integers(0, 100, 60),
+        "significant": rng.random(60) > 0.5,
+    })
+
+
+def test_csv_round_trip_is_exact_with_bom_and_decimal_point(tmp_path):
+    df = _table()
+    path = to_csv(df, tmp_path / "sub" / "univariate.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel detects the encoding
+    assert raw[3:].decode("utf-8").splitlines()[0] == "feature,AUC,n,significant"  # no index
+    assert re.search(r"\d\.\d", raw.decode("utf-8-sig")) and "," not in f"{df.AUC[0]}"
+    pd.testing.assert_frame_equal(read_csv(path), df)
+
+
+def test_csv_keeps_an_informative_index_and_flattens_styler(tmp_path):
+    df = _table().set_index("feature").iloc[:3]
+    back = read_csv(to_csv(df.style, tmp_path / "t.csv"), index_col="feature")
+    pd.testing.assert_frame_equal(back, df)
+    sub = _table().iloc[5:9]  # a slice: index 5..8 is information, keep it
+    assert read_csv(to_csv(sub, tmp_path / "s.csv")).iloc[:, 0].tolist() == [5, 6, 7, 8]
+    with pytest.raises(TypeError, match="DataFrame"):
+        to_csv([1, 2], tmp_path / "x.csv")
+
+
+def test_report_is_self_contained_with_embedded_image(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    df = _table().iloc[:4]
+    rep = (Report("Rad-score <study>", author="Dr. A")
+           .add("## Methods\nLASSO in **nested** cross-validation.\n\n- 5 outer folds\n- 5 inner")
+           .add(df, caption="Univariate screening")
+           .add(df.style.format(precision=2), caption="styled")
+           .add(fig, caption="ROC curve")
+           .add(ax))
+    path = rep.save(tmp_path / "report.html")
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"https?://", html) and "<link" not in html and "<script" not in html
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 2
+    assert base64.b64decode(images[0]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Rad-score &lt;study&gt;" in html and "<strong>nested</strong>" in html
+    assert "<li>5 outer folds</li>" in html and "Univariate screening" in html
+    assert "original_firstorder_Mean" in html
+    plt.close(fig)
+
+
+def test_report_accepts_radnb_results(tmp_path):
+    from radnb import stats
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"age": rng.normal(60, 8, 40), "sex": rng.choice(["M", "F"], 40),
+                       "outcome": np.repeat([0, 1], 20)})
+    t1 = stats.table_one(df, groupby="outcome")
+    html = Report("t").add(t1, caption="Table 1").to_html()
+    assert "Welch" in html and "Table 1" in html
+    assert read_csv(to_csv(t1, tmp_path / "t1.csv"))["variable"].str.contains("age").any()
+    with pytest.raises(TypeError, match="does not know"):
+        Report("t").add(object())

@@ -1,0 +1,369 @@
+"""radnb.stats checked against scipy, statsmodels, scikit-learn, pingouin, tableone and pROC."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as ss
+
+from radnb import stats
+
+
+# --------------------------------------------------------------------------- data
+@pytest.fixture(scope="module")
+def asah(reference_dir):
+    """pROC's aSAH data (113 patients): outcome Poor = 1."""
+    df = pd.read_csv(reference_dir / "delong" / "aSAH.csv")
+    return df.assign(poor=(df["outcome"] == "Poor").astype(int))
+
+
+@pytest.fixture(scope="module")
+def ramella(shared_data):
+    df = pd.read_csv(shared_data / "cohorts" / "Ramella2018.gz")
+    return df.drop(columns=["ID"])
+
+
+def _planted(n=120, p=40, seed=0):
+    """Noise features plus two informative ones (``sig_a`` up, ``sig_b`` down)."""
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(n) % 2)
+    X = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"noise{i}" for i in range(p)])
+    X["sig_a"] = 1.2 * y + rng.normal(size=n)
+    X["sig_b"] = -1.0 * y + rng.normal(size=n)
+    return X, y
+
+
+# --------------------------------------------------------------------------- table_one
+@pytest.fixture(scope="module")
+def clinical():
+    rng = np.random.default_rng(3)
+    n = 90
+    return pd.DataFrame({
+        "age": rng.normal(62, 9, n),
+        "psa": rng.lognormal(1, 1, n),
+        "sex": rng.choice(["M", "F"], n),
+        "stage": rng.choice([1, 2, 3, 4], n),
+        "rare": rng.choice(["yes", "no"], n, p=[0.06, 0.94]),
+        "group": rng.choice(["A", "B"], n),
+        "site": rng.choice(["s1", "s2", "s3"], n),
+    })
+
+
+def test_table_one_two_groups_pvalues_match_scipy(clinical):
+    t1 = stats.table_one(clinical, groupby="group", columns=["age", "psa", "sex", "stage", "rare"])
+    g = [clinical[clinical.group == k] for k in ("A", "B")]
+    tests = t1.tests
+    # normal-looking age -> Welch's t-test (scipy.stats.ttest_ind, equal_var=False)
+    assert tests.loc["age", "summary"] == "mean (SD)"
+    assert tests.loc["age", "p-val"] == pytest.approx(
+        ss.ttest_ind(g[0].age, g[1].age, equal_var=False).pvalue, rel=1e-12)
+    # log-normal PSA is flagged non-normal by Shapiro-Wilk -> Mann-Whitney U
+    assert ss.shapiro(g[0].psa).pvalue < 0.05
+    assert tests.loc["psa", "summary"] == "median [Q1,Q3]"
+    assert tests.loc["psa", "p-val"] == pytest.approx(
+        ss.mannwhitneyu(g[0].psa, g[1].psa, alternative="two-sided").pvalue, rel=1e-12)
+    # categorical -> chi-square on the contingency table (scipy, Yates for 2x2)
+    for col in ("sex", "stage"):
+        table = pd.crosstab(clinical[col], clinical.group)
+        assert tests.loc[col, "test"] == "Chi-squared"
+        assert tests.loc[col, "p-val"] == pytest.approx(ss.chi2_contingency(table)[1], rel=1e-12)
+    # 2x2 with an expected count < 5 -> Fisher's exact test
+    table = pd.crosstab(clinical.rare, clinical.group)
+    assert ss.chi2_contingency(table)[3].min() < 5
+    assert tests.loc["rare", "test"] == "Fisher's exact"
+    assert tests.loc["rare", "p-val"] == pytest.approx(ss.fisher_exact(table)[1], rel=1e-12)
+    # the displayed summary is the plain mean (SD)
+    text = t1.table.loc[("age, mean (SD)", ""), ("Grouped by group", "Overall")]
+    assert text == f"{clinical.age.mean():.1f} ({clinical.age.std():.1f})"
+    html = t1.style(caption="Table 1").to_html()
+    assert "Table 1" in html and "Fisher" in html
+    flat = t1.to_frame()
+    assert {"variable", "level", "Overall", "P-Value"} <= set(flat.columns)
+
+
+def test_table_one_three_groups_anova_and_kruskal(clinical):
+    t1 = stats.table_one(clinical, groupby="site", columns=["age", "psa"], nonnormal=["psa"])
+    g = [clinical[clinical.site == k] for k in ("s1", "s2", "s3")]
+    assert t1.tests.loc["age", "test"] == "One-way ANOVA"
+    assert t1.tests.loc["age", "p-val"] == pytest.approx(
+        ss.f_oneway(*[x.age for x in g]).pvalue, rel=1e-12)
+    assert t1.tests.loc["psa", "test"] == "Kruskal-Wallis"
+    assert t1.tests.loc["psa", "p-val"] == pytest.approx(
+        ss.kruskal(*[x.psa for x in g]).pvalue, rel=1e-12)
+
+
+def test_table_one_real_asah_data(asah):
+    t1 = stats.table_one(asah, groupby="outcome", columns=["age", "gender", "wfns", "s100b"])
+    poor, good = asah[asah.poor == 1], asah[asah.poor == 0]
+    # s100b is skewed (Shapiro-Wilk rejects) -> median [IQR] and Mann-Whitney U
+    assert t1.tests.loc["s100b", "test"] == "Mann-Whitney U"
+    assert t1.tests.loc["s100b", "p-val"] == pytest.approx(
+        ss.mannwhitneyu(poor.s100b, good.s100b).pvalue, rel=1e-12)
+    # WFNS grade 1-5 is treated as categorical
+    assert t1.tests.loc["wfns", "type"] == "categorical"
+    assert t1.tests.loc["wfns", "p-val"] == pytest.approx(
+        ss.chi2_contingency(pd.crosstab(asah.wfns, asah.outcome))[1], rel=1e-12)
+
+
+def test_table_one_rejects_single_group(clinical):
+    with pytest.raises(ValueError, match="at least two groups"):
+        stats.table_one(clinical.assign(g=1), groupby="g")
+
+
+# --------------------------------------------------------------------------- univariate
+def test_univariate_matches_scipy_statsmodels_sklearn_pingouin():
+    import pingouin as pg
+    from sklearn.metrics import roc_auc_score
+    from statsmodels.stats.multitest import multipletests
+
+    X, y = _planted()
+    res = stats.univariate(X, y)
+    p_ref = [ss.mannwhitneyu(X.loc[y == 1, c], X.loc[y == 0, c]).pvalue for c in X]
+    np.testing.assert_allclose(res["p-val"], p_ref, rtol=1e-12)
+    np.testing.assert_allclose(res["p-fdr"], multipletests(p_ref, method="fdr_bh")[1], rtol=1e-12)
+    raw_auc = np.array([roc_auc_score(y, X[c]) for c in X])
+    np.testing.assert_allclose(res["AUC"], np.maximum(raw_auc, 1 - raw_auc), rtol=1e-12)
+    assert res.loc["sig_a", "direction"] == "higher" and res.loc["sig_b", "direction"] == "lower"
+    # rank-biserial correlation: pingouin.mwu's RBC for x = positives, y = negatives
+    for c in ("sig_a", "sig_b", "noise0"):
+        rbc = pg.mwu(X.loc[y == 1, c], X.loc[y == 0, c])["RBC"].item()
+        assert abs(res.loc[c, "effsize"]) == pytest.approx(abs(rbc), rel=1e-10)
+        assert np.sign(res.loc[c, "effsize"]) == np.sign(raw_auc[list(X).index(c)] - 0.5)
+    assert res.loc[["sig_a", "sig_b"], "significant"].all()
+    assert res["significant"].sum() <= 4
+
+
+def test_univariate_ttest_and_cohens_d():
+    import pingouin as pg
+
+    X, y = _planted(seed=1)
+    res = stats.univariate(X, y, test="ttest")
+    for c in ("sig_a", "noise3"):
+        a, b = X.loc[y == 1, c], X.loc[y == 0, c]
+        assert res.loc[c, "p-val"] == pytest.approx(ss.ttest_ind(a, b, equal_var=False).pvalue,
+                                                    rel=1e-12)
+        assert res.loc[c, "effsize"] == pytest.approx(pg.compute_effsize(a, b, eftype="cohen"),
+                                                      rel=1e-10)
+
+
+def test_univariate_auc_matches_published_proc_values(asah):
+    # pROC (Robin et al. 2011), aSAH data, case = Poor: AUC(s100b) = 0.7314, AUC(ndka) = 0.6120
+    res = stats.univariate(asah, "poor", columns=["s100b", "ndka"])
+    assert res.loc["s100b", "AUC"] == pytest.approx(0.7314, abs=5e-5)
+    assert res.loc["ndka", "AUC"] == pytest.approx(0.6120, abs=5e-5)
+
+
+def test_univariate_constant_feature_and_bad_outcome():
+    X, y = _planted(n=40, p=3)
+    X["flat"] = 1.0
+    res = stats.univariate(X, y)
+    assert np.isnan(res.loc["flat", "p-val"]) and not res.loc["flat", "significant"]
+    assert res["p-fdr"].notna().sum() == X.shape[1] - 1
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        stats.univariate(X, np.arange(40))
+    with pytest.raises(ValueError, match="test must be one of"):
+        stats.univariate(X, y, test="wilcoxon")
+
+
+def test_plot_volcano_returns_labelled_axes():
+    X, y = _planted()
+    ax = stats.plot_volcano(stats.univariate(X, y))
+    assert "log10" in ax.get_ylabel() and "effect size" in ax.get_xlabel()
+    assert len(ax.collections) == 2
+
+
+# --------------------------------------------------------------------------- selection
+def _clustered(seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(80) % 2)
+    base = {"a": y + rng.normal(size=80), "b": rng.normal(size=80), "c": rng.normal(size=80)}
+    cols = {}
+    for name, v in base.items():
+        for k, noise in enumerate((0.0, 0.1, 0.2)):
+            cols[f"{name}{k}"] = v + noise * rng.normal(size=80)
+    return pd.DataFrame(cols), y
+
+
+def test_correlation_filter_keeps_most_relevant_per_cluster():
+    from sklearn.metrics import roc_auc_score
+
+    X, y = _clustered()
+    cf = stats.CorrelationFilter(threshold=0.9).fit(X, y)
+    kept = list(cf.get_feature_names_out())
+    assert len(kept) == 3 and cf.clusters_.nunique() == 3
+    for lab, members in cf.clusters_.groupby(cf.clusters_):
+        names = list(members.index)
+        rho = X[names].corr(method="spearman").abs().to_numpy()
+        assert rho.min() >= 0.9  # complete linkage: every pair in a cluster
+        rel = {n: abs(roc_auc_score(y, X[n]) - 0.5) for n in names}
+        assert max(rel, key=rel.get) in kept
+    out = cf.set_output(transform="pandas").transform(X)
+    assert list(out.columns) == kept
+    by_var = stats.CorrelationFilter(relevance="variance").fit(X)
+    assert len(by_var.get_feature_names_out()) == 3
+    with pytest.raises(ValueError, match="relevance='variance'"):
+        stats.CorrelationFilter().fit(X)
+
+
+def test_lasso_selector_matches_sklearn_and_fits_in_pipeline():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _planted()
+    sel = stats.LassoSelector(C=0.1).fit(X, y)
+    ref = LogisticRegression(C=0.1, l1_ratio=1.0, solver="liblinear", intercept_scaling=10.0,
+                             max_iter=1000).fit(StandardScaler().fit_transform(X), y)
+    assert list(sel.get_feature_names_out()) == list(X.columns[ref.coef_.ravel() != 0])
+    assert {"sig_a", "sig_b"} <= set(sel.get_feature_names_out())
+    assert stats.LassoSelector(C=0.1, max_features=1).fit(X, y).get_feature_names_out().size == 1
+    enet = stats.LassoSelector(C=0.1, l1_ratio=0.5, random_state=0).fit(X, y)
+    assert {"sig_a", "sig_b"} <= set(enet.get_feature_names_out())
+    pipe = make_pipeline(stats.CorrelationFilter(), stats.LassoSelector(C=0.1),
+                         LogisticRegression()).set_output(transform="pandas")
+    auc = cross_val_score(pipe, X, y, cv=5, scoring="roc_auc")
+    assert auc.mean() > 0.75
+
+
+def test_plot_correlation_is_a_clustermap():
+    X, _ = _clustered()
+    grid = stats.plot_correlation(X)
+    assert grid.data2d.shape == (9, 9) and hasattr(grid, "figure")
+
+
+# --------------------------------------------------------------------------- rad-score
+@pytest.fixture(scope="module")
+def planted_model():
+    X, y = _planted(n=120, p=30)
+    return X, y, stats.radscore_model(X, y, outer_cv=4, inner_cv=3, Cs=np.logspace(-2, 0, 5))
+
+
+def test_radscore_recovers_planted_signal(planted_model):
+    X, y, res = planted_model
+    assert res.auc_mean > 0.75 and res.auc_ci[0] < res.auc_mean < res.auc_ci[1]
+    assert {"sig_a", "sig_b"} <= set(res.selected)
+    assert res.coefficients.loc["sig_a", "coef"] > 0 > res.coefficients.loc["sig_b", "coef"]
+    assert res.selection_frequency[["sig_a", "sig_b"]].min() == 1.0
+    assert len(res.folds) == 4 and res.oof["probability"].notna().all()
+    assert sorted(res.oof["fold"].unique()) == [0, 1, 2, 3]
+
+
+def test_radscore_formula_and_summary_agree_with_model_and_statsmodels(planted_model):
+    import re
+
+    import statsmodels.api as sm
+
+    X, y, res = planted_model
+    terms = dict(re.findall(r"([+-] [0-9.]+) \* z\(([^)]+)\)", res.formula(digits=8)))
+    coefs = {name: float(sign.replace(" ", "")) for sign, name in terms.items()}
+    assert set(coefs) == set(res.selected)
+    scaler = res.model.named_steps["scale"]
+    z = (X - scaler.mean_) / scaler.scale_
+    manual = res.intercept + sum(c * z[name] for name, c in coefs.items())
+    np.testing.assert_allclose(manual, res.radscore(X), atol=1e-6)
+    # OR table = statsmodels Logit on the standardised selected features
+    ref = sm.Logit(y, sm.add_constant(z[res.selected])).fit(disp=0)
+    table = res.summary()
+    np.testing.assert_allclose(table["OR"], np.exp(ref.params), rtol=1e-6)
+    np.testing.assert_allclose(table["p-val"], ref.pvalues, rtol=1e-6)
+    np.testing.assert_allclose(table["OR_low"], np.exp(ref.conf_int()[0]), rtol=1e-6)
+
+
+def test_radscore_on_noise_is_honest():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(80, 60)), columns=[f"f{i}" for i in range(60)])
+    y = rng.permutation(np.arange(80) % 2)
+    res = stats.radscore_model(X, y, outer_cv=4, inner_cv=3, Cs=np.logspace(-2, 0, 4))
+    assert 0.3 < res.auc_mean < 0.7
+    leak = stats.leakage_demo(X, y, k=10, seed=1).set_index("selection")["AUC"]
+    assert leak["outside CV (leaky)"] > 0.7 and abs(leak["inside CV (honest)"] - 0.5) < 0.15
+
+
+def test_radscore_missing_row_becomes_error_row():
+    X, y = _planted(n=80, p=10)
+    X.loc[7, "noise3"] = np.nan
+    with pytest.warns(UserWarning, match="1 row"):
+        res = stats.radscore_model(X, y, outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
+    assert res.errors["row"].tolist() == [7] and "noise3" in res.errors["cause"].item()
+    assert len(res.oof) == 79
+
+
+def test_radscore_with_combat_inside_folds():
+    X, y = _planted(n=90, p=10, seed=2)
+    site = np.repeat(["A", "B", "C"], 30)
+    X.loc[site == "B", ["sig_a", "noise0"]] += 3.0
+    X.insert(0, "site", site)
+    res = stats.radscore_model(X, y, harmonize="site", outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
+    assert "site" not in res.selected and "combat" in res.model.named_steps
+    assert "sig_a" in res.selected and res.auc_mean > 0.65
+
+
+def test_one_se_rule_picks_sparsest_within_one_se():
+    from radnb._radscore import one_se_rule
+
+    cv = {"mean_test_score": [0.60, 0.70, 0.74, 0.75], "std_test_score": [0.1, 0.1, 0.1, 0.1],
+          "param_model__C": [0.01, 0.1, 1.0, 10.0],
+          "split0_test_score": [0] * 4, "split1_test_score": [0] * 4,
+          "split2_test_score": [0] * 4, "split3_test_score": [0] * 4}
+    # SE = 0.1 / sqrt(4) = 0.05: 0.70 and 0.74 are within 0.75 - 0.05; the smaller C wins
+    assert one_se_rule(cv) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_radscore_end_to_end_on_ramella2018(ramella):
+    res = stats.radscore_model(ramella, "Target", seed=0)
+    # a sensible range for this real cohort: clearly above chance, far from perfect
+    assert 0.6 < res.auc_mean < 0.85 and len(res.oof) == 91
+    assert 0 < len(res.selected) < 60
+    # selection happens inside the folds: it varies between folds ...
+    assert (res.selection_frequency < 1).any()
+    # ... and with the outcome shuffled the honest estimate collapses to chance
+    shuffled = np.random.default_rng(0).permutation(ramella["Target"].to_numpy())
+    null = stats.radscore_model(ramella.drop(columns="Target"), shuffled, seed=0)
+    assert abs(null.auc_mean - 0.5) < 0.15
+
+
+# --------------------------------------------------------------------------- nomogram
+@pytest.fixture(scope="module")
+def combined():
+    rng = np.random.default_rng(7)
+    n = 300
+    d = pd.DataFrame({"radscore": rng.normal(size=n), "age": rng.normal(65, 8, n),
+                      "female": rng.integers(0, 2, n)})
+    lp = -0.3 + 1.3 * d.radscore - 0.05 * (d.age - 65) + 0.6 * d.female
+    d["outcome"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    return d
+
+
+def test_nomogram_points_reproduce_statsmodels_probabilities(combined):
+    model = stats.fit_logistic(combined, "outcome", ["radscore", "age", "female"])
+    nom = stats.Nomogram(model, combined)
+    pts = nom.points(combined)
+    np.testing.assert_allclose(nom.probability(pts["total"]), model.predict(), atol=1e-12)
+    # the widest predictor spans exactly 0-100 points, the others less
+    span = (nom.scales["high"] - nom.scales["low"]) * nom.scales["points_per_unit"]
+    assert span.max() == pytest.approx(100) and span.idxmax() == "radscore"
+    assert (pts[["radscore", "age", "female"]].quantile(0.5) >= 0).all()
+    p = nom.probability(nom.total_for_probability([0.1, 0.5, 0.9]))
+    np.testing.assert_allclose(p, [0.1, 0.5, 0.9])
+
+
+def test_nomogram_matches_sklearn_predict_proba_and_plots(combined):
+    from sklearn.linear_model import LogisticRegression
+
+    X = combined[["radscore", "age", "female"]]
+    model = LogisticRegression(C=1e6).fit(X, combined["outcome"])
+    nom = stats.Nomogram(model, combined)
+    np.testing.assert_allclose(nom.probability(nom.points(X)["total"]),
+                               model.predict_proba(X)[:, 1], atol=1e-12)
+    ax = stats.plot_nomogram(model, combined, labels={"age": "Age (years)"})
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "Points" and "Age (years)" in labels and labels[-2] == "Total points"
+    with pytest.raises(ValueError, match="not numeric"):
+        stats.fit_logistic(combined.assign(sex="F"), "outcome", ["sex"])
