@@ -1,0 +1,121 @@
+"""Before/after figure behind :func:`radnb.preprocess.compare_before_after`.
+
+Slices are taken in the LPS orientation used by :mod:`radnb.view`, and the
+slice shown for ``after`` is the one through the same physical point as the
+slice of ``before``, so a step that changes the voxel grid still shows the
+same anatomy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_PLANE_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}  # numpy axis (z, y, x)
+
+
+def _canonical(image):
+    import SimpleITK as sitk
+
+    oriented = sitk.DICOMOrient(image, "LPS")
+    return oriented, sitk.GetArrayFromImage(oriented)
+
+
+def _slice_point(before, mask, plane, index):
+    """Return ``(index in before, physical point of that slice's centre)``."""
+    oriented, arr = _canonical(before)
+    axis = _PLANE_AXIS[plane]
+    centre = [n // 2 for n in arr.shape]
+    if mask is not None:
+        _, m = _canonical(mask)
+        nz = np.nonzero(m)
+        if nz[0].size:
+            centre = [int(round(float(np.mean(i)))) for i in nz]
+    if index is not None:
+        index = int(index)
+        if not 0 <= index < arr.shape[axis]:
+            raise ValueError(
+                f"index must be in [0, {arr.shape[axis] - 1}] for the {plane} plane; got {index}."
+            )
+        centre[axis] = index
+    point = oriented.TransformIndexToPhysicalPoint(tuple(int(c) for c in centre[::-1]))
+    return centre[axis], point
+
+
+def _matching_index(after, plane, point):
+    oriented, arr = _canonical(after)
+    axis = _PLANE_AXIS[plane]
+    idx = oriented.TransformPhysicalPointToIndex(point)[::-1][axis]
+    return int(np.clip(idx, 0, arr.shape[axis] - 1))
+
+
+def _draw(image, mask, plane, index, window, ax):
+    try:
+        from radnb.view import plot_slice
+    except ImportError:  # radnb.view not installed: plain matplotlib
+        plot_slice = None
+    kw = {}
+    if window is not None:
+        lo, hi = window
+        kw = {"window": float(hi - lo), "level": float(hi + lo) / 2}
+    if plot_slice is not None:
+        return plot_slice(image, mask, plane=plane, index=index, ax=ax, **kw)
+    _, arr = _canonical(image)
+    sl = np.take(arr, index, axis=_PLANE_AXIS[plane])
+    if plane != "axial":
+        sl = sl[::-1]
+    sp = image.GetSpacing()  # approximate for the fallback: axis-aligned images
+    row_mm, col_mm = {"axial": (sp[1], sp[0]), "coronal": (sp[2], sp[0]),
+                      "sagittal": (sp[2], sp[1])}[plane]
+    lo, hi = window if window is not None else np.percentile(arr, [1, 99])
+    h, w = sl.shape
+    ax.imshow(sl, cmap="gray", vmin=lo, vmax=hi, extent=(0, w * col_mm, h * row_mm, 0))
+    ax.set_xlabel("mm")
+    ax.set_ylabel("mm")
+    return ax
+
+
+def _values(image, mask):
+    import SimpleITK as sitk
+
+    arr = sitk.GetArrayViewFromImage(image)
+    if mask is None:
+        return arr.ravel()
+    return arr[sitk.GetArrayViewFromImage(mask) != 0]
+
+
+def compare_figure(before, after, mask, plane, *, index=None, titles=("Before", "After"),
+                   window=None, histogram=True):
+    import matplotlib.pyplot as plt
+
+    from radnb._validation import check_option
+    from radnb.preprocess import resample_to
+
+    check_option("plane", plane, tuple(_PLANE_AXIS))
+    if window is not None and len(window) != 2:
+        raise ValueError(f"window must be (lowest, highest) intensity shown; got {window!r}.")
+    mask_after = None
+    if mask is not None:
+        from radnb._metrics import check_same_grid
+
+        check_same_grid(before, mask, names=("before", "mask"))
+        mask_after = resample_to(mask, after, is_mask=True)
+    i_before, point = _slice_point(before, mask, plane, index)
+    i_after = _matching_index(after, plane, point)
+    rows = 2 if histogram else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(9, 4.2 * rows),
+                             gridspec_kw={"height_ratios": [3, 1.2]} if histogram else None,
+                             squeeze=False)
+    for col, (img, m, i, title) in enumerate(
+        ((before, mask, i_before, titles[0]), (after, mask_after, i_after, titles[1]))
+    ):
+        ax = _draw(img, m, plane, i, window, axes[0, col])
+        sp = ", ".join(f"{s:.2g}" for s in img.GetSpacing())
+        ax.set_title(f"{title}\n{plane} slice {i}, voxel {sp} mm", fontsize=9)
+        if histogram:
+            values = np.asarray(_values(img, m), dtype=float)
+            hax = axes[1, col]
+            hax.hist(values, bins=60, color="C0" if col == 0 else "C1")
+            hax.set_xlabel("intensity" + (" inside mask" if m is not None else ""))
+            hax.set_ylabel("voxels")
+            hax.set_title(f"mean {values.mean():.3g}, SD {values.std():.3g}", fontsize=9)
+    fig.tight_layout()
+    return fig
