@@ -1,0 +1,200 @@
+"""ComBat against the neuroCombat reference outputs, and the transformer's contract."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radnb.harmonize import ComBat, combat, plot_site_pca, site_effect
+
+def _variants(reference_dir):
+    return sorted((reference_dir / "combat" / "expected").glob("testdata_combat_*_r.csv"))
+
+
+def _reference_files():
+    # same location rule as the ``reference_dir`` fixture (conftest.py)
+    shared = Path(os.environ.get("RADNB_SHARED_DATA", Path(__file__).resolve().parents[2]
+                                 / "shared" / "data"))
+    folder = shared / "reference" / "combat" / "expected"
+    return sorted(p.name for p in folder.glob("testdata_combat_*_r.csv")) or ["missing"]
+
+
+def _testdata(reference_dir):
+    # neuroCombat's test data: 200 features (rows) x 10 scans (columns)
+    raw = pd.read_csv(reference_dir / "combat" / "testdata.csv")
+    features = raw.T.set_axis([f"feature{i}" for i in range(raw.shape[0])], axis=1)
+    batch = np.array([1] * 5 + [2] * 5)
+    gender = pd.Series(pd.Categorical([1, 2] * 5), index=features.index, name="gender")
+    return features, batch, gender
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", _reference_files())
+def test_combat_matches_neurocombat_reference(reference_dir, name):
+    """Every variant agrees with the R neuroCombat output (Fortin et al. 2018) to 1e-6.
+
+    Reference: github.com/Jfortin1/neuroCombat testdata + R outputs (MIT), where R
+    and Python neuroCombat agree to 1e-12.
+    """
+    path = reference_dir / "combat" / "expected" / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    features, batch, gender = _testdata(reference_dir)
+    expected = pd.read_csv(path).T.to_numpy()
+    kwargs = dict(
+        parametric="_parametric" in name,
+        eb="noeb" not in name,
+        mean_only="meanonl" in name,
+        ref_batch=1 if "batchref" in name else None,
+        covariates=gender if "_adjusted" in name else None,
+    )
+    out = combat(features, batch, **kwargs)
+    assert out.shape == features.shape
+    assert out.index.equals(features.index) and out.columns.equals(features.columns)
+    np.testing.assert_allclose(out.to_numpy(), expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.data
+def test_all_reference_variants_are_covered(reference_dir):
+    names = {p.name for p in _variants(reference_dir)}
+    assert len(names) >= 32  # 2 EB kinds x adjusted/not x eb/noeb x meanonly x batchref
+
+
+@pytest.mark.data
+def test_transformer_fit_transform_equals_function(reference_dir):
+    features, batch, gender = _testdata(reference_dir)
+    df = features.assign(site=batch, gender=gender, case_id=[f"c{i}" for i in range(10)])
+    cb = ComBat(covariate_cols=("gender",)).set_output(transform="pandas")
+    out = cb.fit_transform(df)
+    expected = combat(features, batch, covariates=gender)
+    np.testing.assert_allclose(out[features.columns].to_numpy(), expected.to_numpy(), atol=1e-12)
+    # non-feature columns pass through in place
+    assert list(out.columns) == list(df.columns)
+    assert (out["case_id"] == df["case_id"]).all() and (out["site"] == df["site"]).all()
+    assert list(cb.get_feature_names_out()) == list(df.columns)
+    assert cb.gamma_star_.shape == (2, 200) and cb.beta_covariates_.index.tolist() == ["gender[2]"]
+
+
+def _sites(rng, n_per_site=40, n_feat=6):
+    site = np.repeat(["A", "B", "C"], n_per_site)
+    age = rng.normal(60, 10, site.size)
+    shift = pd.Series({"A": 0.0, "B": 3.0, "C": -2.0})[site].to_numpy()
+    scale = pd.Series({"A": 1.0, "B": 2.0, "C": 0.5})[site].to_numpy()
+    data = {
+        f"original_firstorder_F{j}": 10 + 0.1 * age + (rng.normal(size=site.size) * scale + shift)
+        for j in range(n_feat)
+    }
+    return pd.DataFrame({"case_id": [f"p{i:03d}" for i in range(site.size)], "site": site,
+                         "age": age, **data})
+
+
+def test_transformer_learns_from_training_rows_only(rng):
+    df = _sites(rng)
+    train, test = df.iloc[::2], df.iloc[1::2]
+    cb = ComBat(covariate_cols=("age",)).fit(train)
+    refit = ComBat(covariate_cols=("age",)).fit(train)
+    out_a = cb.transform(test)
+    # transform does not depend on which other rows are transformed with it
+    out_b = pd.concat([cb.transform(test.iloc[:10]), cb.transform(test.iloc[10:])])
+    np.testing.assert_allclose(out_a.iloc[:, 3:], out_b.iloc[:, 3:])
+    pd.testing.assert_frame_equal(cb.gamma_star_, refit.gamma_star_)
+    # the site effect is gone on the held-out half, the age effect kept
+    feats = [c for c in df.columns if c.startswith("original")]
+    means = out_a.groupby("site")[feats].mean().mean(axis=1)
+    assert means.max() - means.min() < 0.6
+    sds = (out_a[feats].to_numpy() - 0.1 * test[["age"]].to_numpy())
+    site_sd = pd.DataFrame(sds).groupby(test["site"].to_numpy()).std().mean(axis=1)
+    assert site_sd.max() / site_sd.min() < 1.5
+    slope = np.polyfit(out_a["age"], out_a[feats[0]], 1)[0]
+    assert abs(slope - 0.1) < 0.05
+
+
+def test_unknown_site_is_named_and_add_site_learns_it(rng):
+    df = _sites(rng)
+    cb = ComBat().fit(df[df.site != "C"])
+    with pytest.raises(ValueError, match="'C'.*add_site"):
+        cb.transform(df[df.site == "C"])
+    new = df[df.site == "C"]
+    out = cb.add_site(new).transform(new)
+    assert "C" in list(cb.sites_)
+    with pytest.raises(ValueError, match="already known"):
+        cb.add_site(new)
+    # refitting forgets the added site
+    cb.fit(df[df.site != "C"])
+    assert list(cb.sites_) == ["A", "B"] and list(cb.gamma_star_.index) == ["A", "B"]
+    feats = [c for c in df.columns if c.startswith("original")]
+    train_mean = cb.transform(df[df.site != "C"])[feats].mean().mean()
+    assert abs(out[feats].mean().mean() - train_mean) < 0.5
+
+
+def test_reference_site_unchanged_and_validation(rng):
+    df = _sites(rng)
+    out = ComBat(ref_batch="A").fit(df).transform(df)
+    pd.testing.assert_frame_equal(out[df.site == "A"], df[df.site == "A"])
+    with pytest.raises(ValueError, match="one row per row"):
+        combat(df[["original_firstorder_F0", "original_firstorder_F1"]], df["site"],
+               covariates=df[["age"]].iloc[:10])
+    with pytest.raises(ValueError, match="ref_batch 'Z'"):
+        ComBat(ref_batch="Z").fit(df)
+    with pytest.raises(ValueError, match="at least 2 cases"):
+        ComBat().fit(df.iloc[:41])
+    bad = df.copy()
+    bad.iloc[0, 3] = np.nan
+    with pytest.raises(ValueError, match="missing values"):
+        ComBat().fit(bad)
+    conf = df.assign(scanner=df.site.map({"A": "x", "B": "y", "C": "y"}))
+    with pytest.raises(ValueError, match="confounded"):
+        ComBat(covariate_cols=("scanner",)).fit(conf)
+
+
+def test_numeric_columns_used_when_no_pyradiomics_names(rng):
+    df = pd.DataFrame({"site": np.repeat(["A", "B"], 10), "x": rng.normal(size=20),
+                       "label": ["t"] * 20})
+    df.loc[df.site == "B", "x"] += 5
+    with pytest.warns(UserWarning, match="at least 2 features"):
+        cb = ComBat().fit(df)
+    assert cb.features_ == ["x"]
+    out = cb.transform(df)
+    assert (out["label"] == "t").all()
+
+
+def test_in_pipeline_with_set_output(rng):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    df = _sites(rng)
+    y = (df["original_firstorder_F0"] > df["original_firstorder_F0"].median()).astype(int)
+    feats = [c for c in df.columns if c.startswith("original")]
+    pipe = make_pipeline(
+        ComBat(), ColumnTransformer([("f", "passthrough", feats)]), LogisticRegression()
+    ).set_output(transform="pandas")
+    pipe.fit(df, y)
+    assert pipe.predict_proba(df).shape == (len(df), 2)
+
+
+def test_site_effect_before_after_and_against_scipy(rng):
+    from scipy.stats import kruskal
+
+    df = _sites(rng)
+    before = site_effect(df.drop(columns="age"), "site")
+    f = "original_firstorder_F0"
+    h, p = kruskal(*[g[f] for _, g in df.groupby("site")])
+    row = before.set_index("feature").loc[f]
+    assert row["H"] == pytest.approx(h) and row["p-val"] == pytest.approx(p)
+    assert (before["p-adj"] >= before["p-val"]).all() and (before["p-adj"] < 1e-6).all()
+    after = site_effect(combat(df.drop(columns=["case_id", "site", "age"]), df["site"]),
+                        df["site"])
+    assert (after["p-adj"] > 0.05).all()
+
+
+def test_plot_site_pca(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = _sites(rng)
+    ax = plot_site_pca(df.drop(columns=["age"]), "site")
+    assert "PC1" in ax.get_xlabel() and len(ax.collections) == 3
