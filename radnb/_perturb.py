@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._validation import check_image as _check_mask
+
 __all__ = [
     "erode_dilate", "perturb_contour", "translate_mask", "randomize_supervoxels", "perturb_mask",
     "PERTURBATIONS",
@@ -24,15 +26,6 @@ __all__ = [
 PERTURBATIONS = ("dilate", "erode", "contour", "translate", "supervoxel")
 
 
-def _check_mask(mask, name="mask"):
-    import SimpleITK as sitk
-
-    if not isinstance(mask, sitk.Image):
-        raise TypeError(
-            f"{name} must be a SimpleITK image; got {type(mask).__name__}. "
-            "Read it with SimpleITK.ReadImage(path) or radnb.io."
-        )
-    return mask
 
 
 def _binary(mask, label=None):

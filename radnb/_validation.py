@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["check_option", "check_columns", "check_range", "check_binary"]
+__all__ = ["check_option", "check_columns", "check_range", "check_binary", "check_image"]
 
 
 def check_option(name: str, value, allowed: Iterable):
@@ -71,3 +71,15 @@ def _isnan(arr):
         return np.isnan(arr.astype(float))
     except (TypeError, ValueError):
         return np.zeros(arr.shape, dtype=bool)
+
+
+def check_image(image, name: str = "image"):
+    """Raise ``TypeError`` unless ``image`` is a SimpleITK image; return it."""
+    import SimpleITK as sitk
+
+    if not isinstance(image, sitk.Image):
+        raise TypeError(
+            f"{name} must be a SimpleITK image; got {type(image).__name__}. "
+            "Read it with radnb.io.read_image(path) or radnb.io.read_mask(path)."
+        )
+    return image

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._validation import check_image as _check_image
+
 __all__ = [
     "INTERPOLATORS", "resample", "resample_to", "normalize", "n4_correct", "clip_hu",
     "compare_before_after",
@@ -35,15 +37,6 @@ _SITK_NAMES = {
 }
 
 
-def _check_image(image, name="image"):
-    import SimpleITK as sitk
-
-    if not isinstance(image, sitk.Image):
-        raise TypeError(
-            f"{name} must be a SimpleITK image; got {type(image).__name__}. "
-            "Read it with SimpleITK.ReadImage(path)."
-        )
-    return image
 
 
 def _interpolator(name, is_mask):

@@ -30,6 +30,8 @@ from radnb._perturb import (
     translate_mask,
 )
 
+from radnb._validation import check_image as _check_image
+
 __all__ = [
     "threshold", "region_grow", "largest_component", "fill_holes", "smooth",
     "erode_dilate", "perturb_contour", "translate_mask", "randomize_supervoxels", "perturb_mask",
@@ -38,15 +40,6 @@ __all__ = [
 ]
 
 
-def _check_image(image, name="image"):
-    import SimpleITK as sitk
-
-    if not isinstance(image, sitk.Image):
-        raise TypeError(
-            f"{name} must be a SimpleITK image; got {type(image).__name__}. "
-            "Read it with SimpleITK.ReadImage(path)."
-        )
-    return image
 
 
 def threshold(image, lower: float, upper: float):
