@@ -1,0 +1,238 @@
+"""The viewer as a user sees it: JupyterLab in headless Chromium runs 02_browse.
+
+Starts a private JupyterLab (127.0.0.1, free port, token, fresh settings,
+workspace and runtime folders) on a *copy* of the notebook, so nothing is
+saved into the repository, runs all cells through the Run menu, and checks
+that the viewer shows a real picture that changes when the slice slider is
+moved with the keyboard. Screenshots go to ``test-artifacts/browser``.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NOTEBOOK = "02_browse.ipynb"
+# render every cell (no virtual scrolling) and no news / update pop-ups over the page
+_LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api(url, token, method="GET"):
+    req = urllib.request.Request(url, method=method, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body = resp.read()
+    return json.loads(body) if body else None
+
+
+@contextlib.contextmanager
+def running_lab(workdir: Path, notebooks=(NOTEBOOK,), env=None):
+    """Start JupyterLab on a copy of ``notebooks`` in ``workdir``; yield ``(base_url, token)``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in notebooks:
+        shutil.copy(ROOT / "notebooks" / name, workdir / name)
+    port, token = _free_port(), secrets.token_hex(16)
+    lab_env = dict(os.environ, **(env or {}))
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("IPYTHONDIR", "ipython")):
+        (workdir.parent / sub).mkdir(exist_ok=True)
+        lab_env[var] = str(workdir.parent / sub)
+    settings = workdir.parent / "settings"
+    for plugin, values in _LAB_SETTINGS.items():
+        target = settings / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    # the notebook copy is not beside the shared data folder: tell it where that is
+    lab_env.setdefault("RADNB_SHARED_DATA", str(ROOT.parent / "shared" / "data"))
+    lab_env["RADNB_OFFLINE"] = "1"  # no 3D viewer download attempts during the test
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={workdir}", "--ServerApp.port_retries=0",
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(workdir.parent / "jupyterlab.log", "wb")
+    proc = subprocess.Popen(cmd, env=lab_env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                _api(f"{base}/api/status", token)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start; see " + str(log.name))
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        with contextlib.suppress(OSError):  # shut kernels down cleanly before the server
+            for session in _api(f"{base}/api/sessions", token) or []:
+                _api(f"{base}/api/sessions/{session['id']}", token, method="DELETE")
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width=1400, height=1000):
+    """A headless Chromium page (the system browser; never ``playwright install``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_kernel_idle(base, token, timeout_s=120):
+    """Wait until the notebook's kernel exists and reports idle (REST API)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        sessions = _api(f"{base}/api/sessions", token) or []
+        if sessions and all(s["kernel"]["execution_state"] == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"kernel not idle after {timeout_s} s: {sessions}")
+
+
+def run_all_cells(page, base, token, name=NOTEBOOK, timeout_s=300):
+    """Open ``name`` in JupyterLab, run all cells from the Run menu, wait until done."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    wait_kernel_idle(base, token)
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=60_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    n_code = page.locator(".jp-CodeCell").count()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        done = [p for p in prompts if p.strip() not in ("[ ]:", "[*]:", "")]
+        if len(done) == n_code:
+            wait_kernel_idle(base, token)
+            return n_code
+        time.sleep(1)
+    raise TimeoutError(f"cells still running after {timeout_s} s: {prompts}")
+
+
+def pixel_std(png_bytes):
+    from io import BytesIO
+
+    from PIL import Image
+
+    return float(np.asarray(Image.open(BytesIO(png_bytes)).convert("L"), dtype=float).std())
+
+
+def slider_latencies(page, viewer_index=0, steps=15):
+    """Milliseconds from an arrow key on the slice slider to the new picture, per move.
+
+    Moves alternate right/left so the slider never runs into its end; a move
+    whose picture does not change within 10 s counts as ``inf``.
+    """
+    viewer = page.locator(".radnb-viewer").nth(viewer_index)
+    handle = viewer.locator(".widget-slider", has_text="Slice").locator(".noUi-handle").first
+    img = viewer.locator("img.radnb-view-image").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    times = []
+    for i in range(steps):
+        img.evaluate("""el => { window.__radnbDone = new Promise(resolve => {
+            const t0 = performance.now();
+            const obs = new MutationObserver(() => { obs.disconnect(); resolve(performance.now() - t0); });
+            obs.observe(el, {attributes: true, attributeFilter: ['src']});
+            setTimeout(() => { obs.disconnect(); resolve(null); }, 10000); }); }""")
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        ms = page.evaluate("window.__radnbDone")
+        times.append(float("inf") if ms is None else ms)
+    return times
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+    "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
+    "(.ci/run does this)"))
+def test_browse_notebook_in_jupyterlab(tmp_path, data_home, demo_manifest, artifacts_dir):
+    pytest.importorskip("playwright", reason=(
+        "playwright not installed: install radnb's test extra (uv sync --all-extras); "
+        "it drives the system Chromium, no `playwright install` needed"))
+    shots = artifacts_dir / "browser"
+    shots.mkdir(exist_ok=True)
+    with running_lab(tmp_path / "lab" / "work") as (base, token), chromium_page() as page:
+        n_code = run_all_cells(page, base, token)
+        assert n_code >= 10
+        page.screenshot(path=str(shots / "02_browse_after_run.png"))
+        outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+        assert "Traceback" not in outputs and "Error displaying widget" not in outputs
+        assert "Loading widget" not in outputs
+        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                            ).filter(has_text="Error").count() == 0
+
+        viewer = page.locator(".radnb-viewer").first
+        viewer.scroll_into_view_if_needed()
+        img = viewer.locator("img.radnb-view-image").first
+        img.wait_for(state="visible")
+        before = img.screenshot(path=str(shots / "viewer_before.png"))
+        assert pixel_std(before) > 3, "the viewer's picture is blank (uniform)"
+        viewer.screenshot(path=str(shots / "viewer_widget.png"))
+
+        # move the slice slider with the keyboard, as a user would
+        src_before = img.get_attribute("src")
+        latencies = slider_latencies(page, steps=9)  # odd: ends one slice further on
+        page.wait_for_timeout(300)
+        assert img.get_attribute("src") != src_before
+        assert all(t < 10_000 for t in latencies), f"slider moves without a new picture: {latencies}"
+        after = img.screenshot(path=str(shots / "viewer_after_slider.png"))
+        assert after != before and pixel_std(after) > 3
+        (shots / "slider_latency_ms.txt").write_text(
+            f"median {statistics.median(latencies):.1f} ms over {len(latencies)} moves: "
+            + ", ".join(f"{t:.0f}" for t in latencies) + "\n")
+
+        gallery = page.locator(".radnb-gallery").first
+        gallery.scroll_into_view_if_needed()
+        assert gallery.locator("img").count() == 120
+        gallery.screenshot(path=str(shots / "gallery.png"))
+        problems = page.locator(".radnb-gallery").nth(1)
+        problems.scroll_into_view_if_needed()
+        assert "could not show" in problems.inner_text()  # the unreadable case is a red tile
+        problems.screenshot(path=str(shots / "gallery_problems.png"))
+
+        comparison = page.locator(".radnb-viewer").nth(1)  # compare(): two readers
+        comparison.scroll_into_view_if_needed()
+        assert "Dice" in comparison.inner_text() and "reader 2" in comparison.inner_text()
+        comparison.screenshot(path=str(shots / "compare_readers.png"))

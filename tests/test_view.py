@@ -1,0 +1,345 @@
+"""radnb.view and its rendering logic (radnb._render), without a browser."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+
+from radnb import _render, view
+
+# ---------------------------------------------------------------- orientation
+
+
+def _lps_phantom():
+    """A 7 x 8 x 9 (x, y, z) LPS volume, spacing (0.8, 0.9, 2.5), with one marker.
+
+    The marker sits towards the patient's LEFT (x high), ANTERIOR (y low) and
+    SUPERIOR (z high) of the volume centre.
+    """
+    arr = np.zeros((9, 8, 7), dtype=np.int16)  # z, y, x
+    arr[7, 1, 5] = 1000  # superior, anterior, left
+    img = sitk.GetImageFromArray(arr)
+    img.SetSpacing((0.8, 0.9, 2.5))
+    img.SetOrigin((-10.0, 20.0, 5.0))
+    return img
+
+
+@pytest.mark.parametrize("orientation", ["LPS", "RAS", "RAI", "ASL", "SRP", "IPL"])
+def test_anatomy_right_way_round_for_any_stored_orientation(orientation):
+    # the same physical volume stored with another axis order / direction cosines
+    stored = sitk.DICOMOrient(_lps_phantom(), orientation)
+    assert orientation == "LPS" or stored.GetDirection() != (1, 0, 0, 0, 1, 0, 0, 0, 1)
+    arr, spacing, _ = _render.to_canonical(stored)
+    assert arr.shape == (9, 8, 7)
+    assert spacing == pytest.approx((2.5, 0.9, 0.8))
+    # axial, seen from the feet: anterior at the top, patient's left on the screen's right
+    ax = _render.take_slice(arr, "axial", 7)
+    r, c = np.argwhere(ax == 1000)[0]
+    assert r < ax.shape[0] / 2 and c > ax.shape[1] / 2
+    # coronal, seen from the front: superior at the top, patient's left on the right
+    co = _render.take_slice(arr, "coronal", 1)
+    r, c = np.argwhere(co == 1000)[0]
+    assert r < co.shape[0] / 2 and c > co.shape[1] / 2
+    # sagittal, seen from the patient's left: superior at the top, anterior on the left
+    sa = _render.take_slice(arr, "sagittal", 5)
+    r, c = np.argwhere(sa == 1000)[0]
+    assert r < sa.shape[0] / 2 and c < sa.shape[1] / 2
+
+
+def test_slice_to_voxel_inverts_take_slice():
+    vol = np.arange(9 * 8 * 7).reshape(9, 8, 7)
+    for plane in _render.PLANES:
+        sl = _render.take_slice(vol, plane, 3)
+        for r, c in [(0, 0), (sl.shape[0] - 1, 2), (4, sl.shape[1] - 1)]:
+            assert vol[_render.slice_to_voxel(plane, 3, r, c, vol.shape)] == sl[r, c]
+
+
+def test_physical_aspect_ratio():
+    spacing = (2.5, 0.9, 0.8)  # z, y, x in mm
+    vol = np.zeros((9, 8, 7, 3), dtype=np.uint8)
+    for plane, (h_mm, w_mm) in {"axial": (8 * 0.9, 7 * 0.8), "coronal": (9 * 2.5, 7 * 0.8),
+                                "sagittal": (9 * 2.5, 8 * 0.9)}.items():
+        sl = _render.take_slice(vol, plane, 0)
+        out = _render.fit_aspect(sl, *_render.pixel_spacing(spacing, plane), max_size=200)
+        assert max(out.shape[:2]) == 200
+        assert out.shape[0] / out.shape[1] == pytest.approx(h_mm / w_mm, rel=0.02)
+
+
+# ---------------------------------------------------------------- window, overlay
+
+
+def test_window_level_maps_edges_to_black_and_white():
+    w, lv = _render.CT_PRESETS["lung"]
+    vals = np.array([lv - w / 2 - 100, lv - w / 2, lv, lv + w / 2, 3000.0])
+    out = _render.apply_window(vals, w, lv)
+    assert out.tolist()[0:2] == [0, 0] and out.tolist()[3:] == [255, 255]
+    assert out[2] in (127, 128)
+
+
+def test_ct_presets_are_published_values():
+    # Radiopaedia, "Windowing (CT)": lung W1500 L-600, mediastinum W350 L50, bone W1800 L400,
+    # brain W80 L40, abdomen (soft tissue) W400 L40.
+    assert _render.CT_PRESETS["lung"] == (1500, -600)
+    assert _render.CT_PRESETS["brain"] == (80, 40)
+    assert set(_render.CT_PRESETS) == {"lung", "mediastinum", "abdomen", "bone", "brain"}
+
+
+def test_percentile_window_matches_numpy(rng):
+    vol = rng.normal(300, 80, size=(20, 30, 30))
+    w, lv = _render.percentile_window(vol, 1, 99)
+    lo, hi = np.percentile(vol, [1, 99])
+    assert w == pytest.approx(hi - lo) and lv == pytest.approx((hi + lo) / 2)
+
+
+def test_overlay_colours_fill_and_contour():
+    grey = np.full((10, 12), 100, dtype=np.uint8)
+    mask = np.zeros((10, 12), bool)
+    mask[2:8, 3:9] = True
+    red, blue = (255, 0, 0), (0, 0, 255)
+    opaque = _render.overlay(grey, [(mask, red)], opacity=1.0)
+    assert (opaque[mask] == red).all() and (opaque[~mask] == 100).all()
+    half = _render.overlay(grey, [(mask, blue)], opacity=0.5)
+    assert half[4, 4].tolist() == [50, 50, 178]  # (100 + 0) / 2, (100 + 255) / 2 rounded
+    outline = _render.overlay(grey, [(mask, red)], opacity=1.0, mode="contour")
+    assert (outline[2, 3:9] == red).all() and (outline[5, 5] == 100).all()
+    assert int((outline == red).all(axis=2).sum()) == 2 * 6 + 2 * 4  # perimeter pixels
+    assert _render.label_colour(0) != _render.label_colour(1)
+
+
+def test_roi_centre_and_bbox():
+    m = np.zeros((9, 8, 7), bool)
+    m[3:6, 2:6, 2:5] = True
+    assert _render.roi_centre(m) == (4, 4, 3)  # centroid (4, 3.5, 3) rounded half to even
+    assert _render.roi_bbox(m) == (slice(3, 6), slice(2, 6), slice(2, 5))
+    assert _render.roi_bbox(np.zeros((3, 3))) is None
+
+
+def test_dice_matches_scipy(rng):
+    from scipy.spatial.distance import dice as dice_dissimilarity
+
+    a, b = rng.random((6, 7, 8)) > 0.5, rng.random((6, 7, 8)) > 0.4
+    assert _render.dice(a, b) == pytest.approx(1 - dice_dissimilarity(a.ravel(), b.ravel()))
+    assert _render.dice(np.zeros(3), np.zeros(3)) == 1.0
+
+
+def test_guess_modality():
+    from radnb._cases import guess_modality
+
+    assert guess_modality(np.array([-1000, 40], dtype=np.int16)) == "CT"
+    assert guess_modality(np.array([-120, 60], dtype=np.int16)) == "CT"  # soft-tissue crop
+    assert guess_modality(np.array([0, 900], dtype=np.uint16)) == "MR"
+    assert guess_modality(np.array([-1.5, 2.0])) == "MR"  # z-scored MR
+
+
+def test_encode_jpeg_roundtrip():
+    from io import BytesIO
+
+    from PIL import Image
+
+    rgb = np.zeros((40, 30, 3), np.uint8)
+    rgb[:, 15:] = 200
+    img = Image.open(BytesIO(_render.encode(rgb)))
+    assert img.format == "JPEG" and img.size == (30, 40)
+
+
+# ---------------------------------------------------------------- discretisation
+
+
+@pytest.mark.parametrize("kwargs", [{"bin_width": 25}, {"bin_width": 10}, {"bin_width": 2.5},
+                                    {"bin_count": 16}, {"bin_count": 64}])
+def test_bin_edges_match_pyradiomics(rng, kwargs):
+    from radiomics import imageoperations
+
+    values = rng.normal(40, 120, size=500).round()
+    expected = imageoperations.getBinEdges(values, **{
+        "binWidth" if "bin_width" in kwargs else "binCount": next(iter(kwargs.values()))})
+    np.testing.assert_allclose(_render.bin_edges(values, **kwargs), expected)
+    binned, _ = imageoperations.binImage(values, **{
+        "binWidth" if "bin_width" in kwargs else "binCount": next(iter(kwargs.values()))})
+    assert _render.n_grey_levels(values, **kwargs) == binned.max()
+
+
+def test_bin_edges_flat_region_like_pyradiomics():
+    from radiomics import imageoperations
+
+    values = np.full(10, 50.0)
+    np.testing.assert_allclose(_render.bin_edges(values, bin_width=25),
+                               imageoperations.getBinEdges(values, binWidth=25))
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_roi_histogram_and_bin_width_on_pyradiomics_cases(pyradiomics_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from radiomics import imageoperations
+
+    from radnb.datasets import fetch_pyradiomics_cases
+
+    cases = fetch_pyradiomics_cases(pyradiomics_dir, download=False)
+    ax = view.roi_histogram(cases.image[0], cases["mask"][0], bin_width=25)
+    values = sitk.GetArrayFromImage(sitk.ReadImage(cases.image[0]))[
+        sitk.GetArrayFromImage(sitk.ReadImage(cases["mask"][0])) == 1]
+    assert len(ax.patches) == len(imageoperations.getBinEdges(values, binWidth=25)) - 1
+    assert sum(p.get_height() for p in ax.patches) == 4137  # brain1 ROI voxels (shared README)
+    # one broken row: it becomes an error row, the others are kept
+    broken = pd.concat([cases, cases.iloc[[0]].assign(case_id="broken", image="/nope.nrrd")])
+    res = view.suggest_bin_width(broken, bin_width=25)
+    assert res.cases.set_index("case_id").loc["broken", "error"].startswith("FileNotFoundError")
+    good = res.cases[res.cases.error.isna()]
+    assert len(good) == 5 and res.bin_width is not None
+    for rec, img, msk in zip(good.to_dict("records"), cases.image, cases["mask"]):
+        v = sitk.GetArrayFromImage(sitk.ReadImage(img))[sitk.GetArrayFromImage(sitk.ReadImage(msk)) == 1]
+        assert rec["n_bins"] == imageoperations.binImage(v, binWidth=res.bin_width)[0].max()
+        assert rec["n_bins_current"] == imageoperations.binImage(v, binWidth=25)[0].max()
+    assert good.in_range.all() == (res.summary.n_out_of_range.min() == 0)
+
+
+# ---------------------------------------------------------------- widgets
+
+
+def test_browse_single_image_state_and_rendering(anisotropic_image):
+    image, mask = anisotropic_image
+    v = view.browse(image, mask)
+    assert v.plane == "axial" and v.slice == 4  # opens on the ROI centre (z 3..5)
+    assert v.preset == "auto"  # not HU-like: percentile window
+    # the automatic window sits on the sliders' step, so the browser does not round it
+    assert (v.window / v._window_w.step).is_integer() and (v.level / v._level_w.step).is_integer()
+    first = v.image_widget.value
+    assert first[:2] == b"\xff\xd8"  # JPEG
+    v.slice = 3
+    assert v.image_widget.value != first
+    v.plane = "coronal"
+    assert v.slice == 4  # ROI centre y 2..5 -> 3.5 -> 4 (round half to even)
+    assert v.render_array().shape[0] > v.render_array().shape[1]  # 9 x 2.5 mm tall, 7 x 0.8 wide
+    v.window, v.level, v.opacity, v.mode = 500, 40, 0.7, "contour"
+    assert v.state | {"case": None} == {
+        "case": None, "plane": "coronal", "slice": 4, "window": 500, "level": 40,
+        "opacity": 0.7, "mode": "contour", "zoom": False, "preset": "custom"}
+    v.plane, v.slice = "axial", 4
+    v.point = (3, 3)
+    p = v.pick()
+    arr = sitk.GetArrayFromImage(image)
+    assert p["index"] == (3, 3, 4) and p["value"] == arr[4, 3, 3] and p["in_masks"] == ["label 1"]
+    n = v.n_renders
+    v.zoom = True
+    assert v.n_renders == n + 1 and v.render_array().shape[0] <= 512
+
+
+def test_several_labels_get_their_own_colour_and_legend(anisotropic_image):
+    image, mask = anisotropic_image
+    arr = sitk.GetArrayFromImage(mask)
+    arr[4, 2:4, 2:5] = 2  # part of the ROI relabelled 2
+    two = sitk.GetImageFromArray(arr)
+    two.CopyInformation(mask)
+    v = view.browse(image, two, opacity=1.0)
+    assert v.slice == 4
+    colours = {tuple(c) for c in v.render_array().reshape(-1, 3)}
+    assert _render.label_colour(0) in colours and _render.label_colour(1) in colours
+    assert "label 1" in v._legend_w.value and "label 2" in v._legend_w.value
+    assert f"rgb{_render.label_colour(1)}" in v._legend_w.value
+
+
+def test_browse_ct_cohort_with_broken_case(small_demo):
+    cohort = small_demo[small_demo.timepoint == 1].head(4).copy()
+    cohort.loc[cohort.index[1], "image"] = "/does/not/exist.nrrd"
+    validation = pd.DataFrame({
+        "case_id": cohort.case_id, "timepoint": cohort.timepoint, "reader": cohort.reader,
+        "check": "image", "severity": ["ok", "error", "ok", "warning"], "message": "m"})
+    v = view.browse(cohort, validation=validation)
+    assert len(v.cases) == 4 and v.preset == "mediastinum"
+    assert v.window == 350 and v.level == 50
+    v.case = v.cases[1]
+    assert v.last_error.startswith("FileNotFoundError") and "error" in v._status_w.value
+    v.case = v.cases[2]
+    assert v.last_error is None and len(v.image_widget.value) > 100
+    v.preset = "lung"
+    assert (v.window, v.level) == (1500, -600)
+    assert "\u26a0" in v._case_w.options[3][0]  # warning marked in the case selector
+
+
+def test_browse_without_validation_module(small_demo, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "radnb.cohort", None)  # as if cohort were missing
+    v = view.browse(small_demo.head(2))
+    assert "validation not available" in v._status_w.value and v.image_widget.value
+
+
+def test_compare_dice(anisotropic_image):
+    from scipy.spatial.distance import dice as dice_dissimilarity
+
+    image, mask = anisotropic_image
+    other = sitk.BinaryDilate(mask, (1, 1, 0))
+    v = view.compare(image, {"reader 1": mask, "reader 2": other})
+    a, b = sitk.GetArrayFromImage(mask) > 0, sitk.GetArrayFromImage(other) > 0
+    expected = 1 - dice_dissimilarity(a.ravel(), b.ravel())
+    assert v.agreement().dice.iloc[0] == pytest.approx(expected)
+    assert f"{expected:.3f}" in v._dice_w.value
+    assert v.mode == "contour"
+
+
+def test_plot_slice_static(anisotropic_image):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    image, mask = anisotropic_image
+    ax = view.plot_slice(image, mask, plane="sagittal")
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert abs(x1 - x0) == pytest.approx(8 * 0.9) and abs(y0 - y1) == pytest.approx(9 * 2.5)
+    assert "sagittal slice 3" in ax.get_title()
+    with pytest.raises(ValueError, match="plane must be one of"):
+        view.plot_slice(image, plane="oblique")
+
+
+def test_gallery_marks_failures(small_demo):
+    cohort = small_demo.head(5).copy()
+    cohort.loc[cohort.index[0], "mask"] = "/missing_mask.nrrd"
+    cohort.loc[cohort.index[1], "image"] = "/missing_image.nrrd"
+    start = time.perf_counter()
+    g = view.gallery(cohort, validation=False, columns=5)
+    assert time.perf_counter() - start < 5
+    # a missing mask: the image is still shown, the tile is marked; a missing image: error tile
+    assert g.table.status.tolist()[:2] == ["error", "error"]
+    assert "missing_mask" in g.table.error.iloc[0] and "missing_image" in g.table.error.iloc[1]
+    assert g.table.error.iloc[2:].isna().all() and g.table.slice.iloc[2:].notna().all()
+    assert g.html.count("data:image/jpeg;base64,") == 4 and "could not show" in g.html
+    assert "mask not shown" in g.html
+
+
+def test_view3d_offline_falls_back(anisotropic_image, monkeypatch):
+    monkeypatch.setenv("RADNB_OFFLINE", "1")
+    image, mask = anisotropic_image
+    start = time.perf_counter()
+    w = view.view3d(image, mask)
+    assert time.perf_counter() - start < 3
+    assert "3D view not available" in w.children[0].value
+    assert w.children[1].image_widget.value
+
+
+def test_is_online_never_hangs():
+    import socket
+
+    from radnb._viewer3d import is_online
+
+    # a local server that accepts connections but never answers (like a dead proxy)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        start = time.perf_counter()
+        assert is_online("127.0.0.1", server.getsockname()[1], timeout=0.5) is False
+        assert time.perf_counter() - start < 1.5
+    assert is_online("host.invalid", timeout=0.5) is False  # RFC 2606: never resolves
+
+
+def test_bad_arguments_say_what_is_allowed(anisotropic_image):
+    image, mask = anisotropic_image
+    with pytest.raises(ValueError, match="opacity must be in"):
+        view.browse(image, mask, opacity=2)
+    with pytest.raises(ValueError, match="masks must be a non-empty dict"):
+        view.compare(image, mask)
