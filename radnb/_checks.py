@@ -22,7 +22,9 @@ def check_pair(rec: dict, *, tolerance: float, min_voxels: int):
         return
     yield from _check_geometry(image, mask, tolerance)
     arr = _array(mask)
-    yield from _check_integer(mask, arr)
+    integer = yield from _check_integer(mask, arr)
+    if not integer:  # labels are meaningless in a probability map
+        return
     if not arr.any():
         yield "mask_empty", ERR, (
             "the mask has no non-zero voxel: the segmentation is missing or was saved empty; "
@@ -61,8 +63,9 @@ def _read(rec, column, reference=None):
         return None
     except Exception as exc:  # any reader failure is reported, not raised
         yield column, ERR, (
-            f"{column} file {str(path)!r} could not be read ({type(exc).__name__}: {exc}); "
-            "check it opens in a viewer and is NIfTI, NRRD, MHA, DICOM, DICOM-SEG or RTSTRUCT."
+            f"{column} file {str(path)!r} could not be read ({_reason(exc)}); check that the file "
+            "is complete and opens in a viewer, and that it is NIfTI, NRRD, MHA, a DICOM series "
+            "folder, DICOM-SEG or RTSTRUCT."
         )
         return None
     yield column, OK, f"read {column} ({'x'.join(map(str, img.GetSize()))} voxels)"
@@ -97,7 +100,7 @@ def _check_geometry(image, mask, tol):
         problems.append(f"size {size_m} vs image {size_i}")
     if np.max(np.abs(sp_i - sp_m)) > tol:
         problems.append(
-            f"spacing {tuple(np.round(sp_m, 4))} vs image {tuple(np.round(sp_i, 4))} mm "
+            f"spacing {_r(sp_m)} vs image {_r(sp_i)} mm "
             f"(differs by up to {np.max(np.abs(sp_i - sp_m)):.4g} mm)"
         )
     if shift > tol:
@@ -137,7 +140,7 @@ def _roi_inside_image(image, mask) -> bool:
 def _check_integer(mask, arr):
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
         yield "mask_integer", OK, f"integer mask ({mask.GetPixelIDTypeAsString()})"
-        return
+        return True
     frac = arr[np.abs(arr - np.round(arr)) > 1e-6]
     if frac.size:
         yield "mask_integer", ERR, (
@@ -145,11 +148,12 @@ def _check_integer(mask, arr):
             "map or was resampled with linear interpolation; threshold it (mask > 0.5) or resample "
             "with nearest-neighbour interpolation."
         )
-    else:
-        yield "mask_integer", WARN, (
-            f"the mask is stored as {mask.GetPixelIDTypeAsString()} but holds whole numbers; "
-            "saving it as an integer type avoids rounding surprises."
-        )
+        return False
+    yield "mask_integer", WARN, (
+        f"the mask is stored as {mask.GetPixelIDTypeAsString()} but holds whole numbers; "
+        "saving it as an integer type avoids rounding surprises."
+    )
+    return True
 
 
 def _label_message(arr, label):
@@ -187,6 +191,20 @@ def _check_roi(roi, mask, min_voxels):
         )
     else:
         yield "border", OK, "ROI is inside the field of view"
+
+
+def _r(values):
+    return tuple(round(float(v), 4) for v in values)
+
+
+def _reason(exc) -> str:
+    """The useful part of a reader error, without ITK's C++ source locations."""
+    import re
+
+    text = re.sub(r"\(?Exception thrown in SimpleITK[^)]*\)?", "", str(exc))
+    text = re.sub(r"/\S+\.(cxx|cpp|h|hxx):\d+:?", "", text)
+    first = re.split(r"(?<=[.)]) (?=Supported|Check)", text.strip())[0]
+    return f"{type(exc).__name__}: {' '.join(first.split()).rstrip(' .:')}"
 
 
 def _array(img):

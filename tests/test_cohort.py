@@ -215,3 +215,15 @@ def test_validate_demo_cohort(small_demo):
     summary = summarize(validate(small_demo))
     assert len(summary) == len(small_demo)
     assert (summary["status"] != "error").all(), summary[summary["status"] == "error"]
+
+
+def test_validate_messages_are_plain(tmp_path):
+    """No numpy reprs or ITK source paths in messages; a probability map gets one clear error."""
+    from radnb.datasets import make_problem_cases
+
+    cases = make_problem_cases(tmp_path)
+    table = validate(cases).merge(cases[["case_id", "problem"]])
+    text = " ".join(table["message"])
+    assert "np.float64" not in text and ".cxx" not in text and "SimpleITK ImageFileReader" not in text
+    prob = table[(table["problem"] == "probability_mask") & (table["severity"] == "error")]
+    assert prob["check"].tolist() == ["mask_integer"]
