@@ -6,7 +6,8 @@ Interactive (ipywidgets, for JupyterLab and Binder):
   mask overlay, zoom to ROI and a picked point;
 * :func:`compare` - several masks of one image (two readers, manual vs
   automatic) with their Dice agreement;
-* :func:`view3d` - 3D rendering via itkwidgets when online, else the 2D viewer.
+* :func:`view3d` - three planes and a 3D rendering (niivue, works offline;
+  itkwidgets on request, online only; or the 2D viewer).
 
 Static (for quality control and reports):
 

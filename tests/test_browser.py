@@ -236,3 +236,90 @@ def test_browse_notebook_in_jupyterlab(tmp_path, data_home, demo_manifest, artif
         comparison.scroll_into_view_if_needed()
         assert "Dice" in comparison.inner_text() and "reader 2" in comparison.inner_text()
         comparison.screenshot(path=str(shots / "compare_readers.png"))
+
+
+# Software WebGL (SwiftShader through ANGLE) instead of --disable-gpu: niivue draws with WebGL2.
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
+VIEW3D_NOTEBOOK = "view3d.ipynb"
+# a tiny synthetic CT: a soft-tissue box with a brighter sphere as lesion, 2 mm slices
+_VIEW3D_CODE = [
+    "import numpy as np\nimport SimpleITK as sitk\nfrom radnb import view",
+    "z, y, x = np.mgrid[:30, :48, :56]\n"
+    "lesion = (z - 15) ** 2 * 4 + (y - 24) ** 2 + (x - 30) ** 2 < 12 ** 2\n"
+    "body = np.where((y > 4) & (y < 44) & (x > 4) & (x < 52), 40, -1000) + 80 * lesion\n"
+    "image = sitk.GetImageFromArray(body.astype(np.int16))\n"
+    "image.SetSpacing((1.0, 1.0, 2.0))\n"
+    "mask = sitk.GetImageFromArray(lesion.astype(np.uint8))\n"
+    "mask.CopyInformation(image)",
+    "view.view3d(image, mask)",
+]
+
+
+def _write_view3d_notebook(path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in _VIEW3D_CODE])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+    "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
+    "(.ci/run does this)"))
+def test_view3d_niivue_renders_offline(tmp_path, artifacts_dir):
+    pytest.importorskip("playwright", reason=(
+        "playwright not installed: install radnb's test extra (uv sync --all-extras); "
+        "it drives the system Chromium, no `playwright install` needed"))
+    from playwright.sync_api import sync_playwright
+
+    shots = artifacts_dir / "browser"
+    shots.mkdir(exist_ok=True)
+    work = tmp_path / "lab" / "work"
+    work.mkdir(parents=True)
+    _write_view3d_notebook(work / VIEW3D_NOTEBOOK)
+    # running_lab sets RADNB_OFFLINE=1: the view must render from the installed package alone
+    with running_lab(work, notebooks=()) as (base, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=WEBGL_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            assert page.evaluate("!!document.createElement('canvas').getContext('webgl2')"), (
+                "no WebGL2 in headless Chromium with SwiftShader")
+            assert run_all_cells(page, base, token, name=VIEW3D_NOTEBOOK, timeout_s=180) == 3
+            outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+            assert "Traceback" not in outputs and "Error displaying widget" not in outputs
+            assert "3D view not available" not in outputs  # niivue, not the 2D fallback
+            canvas = page.locator(".jp-OutputArea-output canvas").first
+            canvas.wait_for(state="visible")
+            canvas.scroll_into_view_if_needed()
+            box = canvas.bounding_box()
+            assert box["width"] > 100 and box["height"] > 100
+            # niivue has drawn once the volumes are loaded: wait for non-uniform pixels
+            deadline, std = time.monotonic() + 60, 0.0
+            while time.monotonic() < deadline:
+                shot = canvas.screenshot()
+                std = pixel_std(shot)
+                if std > 5:
+                    break
+                page.wait_for_timeout(500)
+            (shots / "view3d.png").write_bytes(shot)
+            assert std > 5, f"the niivue canvas is blank (pixel std {std:.2f})"
+            # the mask is drawn: half-transparent red over grey (not the pure red crosshair)
+            from io import BytesIO
+
+            from PIL import Image
+
+            rgb = np.asarray(Image.open(BytesIO(shot)).convert("RGB"), dtype=int)
+            r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+            pink = (r > g + 60) & (g > 40) & (abs(g - b) < 30)
+            assert pink.mean() > 0.01, "the mask overlay is not drawn"
+            assert not errors, f"JavaScript errors on the page: {errors}"
+        finally:
+            browser.close()

@@ -316,7 +316,7 @@ def test_view3d_offline_falls_back(anisotropic_image, monkeypatch):
     monkeypatch.setenv("RADNB_OFFLINE", "1")
     image, mask = anisotropic_image
     start = time.perf_counter()
-    w = view.view3d(image, mask)
+    w = view.view3d(image, mask, backend="itkwidgets")
     assert time.perf_counter() - start < 3
     assert "3D view not available" in w.children[0].value
     assert w.children[1].image_widget.value
@@ -343,3 +343,86 @@ def test_bad_arguments_say_what_is_allowed(anisotropic_image):
         view.browse(image, mask, opacity=2)
     with pytest.raises(ValueError, match="masks must be a non-empty dict"):
         view.compare(image, mask)
+
+
+def _nifti_sform(data):
+    """The voxel -> world (RAS, mm) affine in gzipped NIfTI-1 bytes (header layout: nifti1.h)."""
+    import gzip
+
+    raw = gzip.decompress(data)
+    assert np.frombuffer(raw, "<i4", 1, 0)[0] == 348  # sizeof_hdr: a little-endian NIfTI-1 file
+    assert np.frombuffer(raw, "<i2", 1, 254)[0] > 0  # sform_code: the sform is valid
+    return np.vstack([np.frombuffer(raw, "<f4", 12, 280).reshape(3, 4), [0, 0, 0, 1]])
+
+
+def test_view3d_niivue_gets_image_and_mask_in_patient_space(anisotropic_image, monkeypatch,
+                                                              tmp_path):
+    from ipyniivue import NiiVue, ShowRender, SliceType
+
+    monkeypatch.setenv("RADNB_OFFLINE", "1")  # niivue needs no network
+    image, mask = anisotropic_image
+    image, mask = sitk.Image(image), sitk.Image(mask)
+    c, s = np.cos(np.radians(30)), np.sin(np.radians(30))
+    direction = np.array([[c, -s, 0], [s, c, 0], [0, 0, -1]])  # oblique and feet-first
+    for im in (image, mask):
+        im.SetDirection(direction.ravel().tolist())
+    start = time.perf_counter()
+    w = view.view3d(image, mask)
+    assert time.perf_counter() - start < 3
+    assert isinstance(w, NiiVue) and len(w.volumes) == 2
+    img_vol, mask_vol = w.volumes
+    assert mask_vol.colormap == "red" and 0 < mask_vol.opacity < 1
+    assert w.opts.slice_type == SliceType.MULTIPLANAR
+    assert w.opts.multiplanar_show_render == ShowRender.ALWAYS
+    assert w.opts.is_radiological_convention  # patient left on screen right, as in browse()
+    arr = sitk.GetArrayFromImage(image)  # values near 40, no air: shown like MR (1st-99th pct)
+    assert np.allclose((img_vol.cal_min, img_vol.cal_max), np.percentile(arr, [1, 99]))
+    # NIfTI world space is RAS, ITK's is LPS: x and y change sign (NIfTI-1 standard, nifti1.h)
+    lps = np.eye(4)
+    lps[:3, :3] = direction @ np.diag(image.GetSpacing())
+    lps[:3, 3] = image.GetOrigin()
+    for vol in (img_vol, mask_vol):
+        assert np.allclose(_nifti_sform(vol.data), np.diag([-1, -1, 1, 1]) @ lps, atol=1e-4)
+    path = tmp_path / "mask.nii.gz"
+    path.write_bytes(mask_vol.data)
+    assert (sitk.GetArrayFromImage(sitk.ReadImage(str(path))) > 0).sum() == \
+        (sitk.GetArrayFromImage(mask) > 0).sum()
+
+
+def test_view3d_2d_backend_and_bad_backend(anisotropic_image):
+    from radnb._viewer import Viewer
+
+    image, mask = anisotropic_image
+    assert isinstance(view.view3d(image, mask, backend="2d"), Viewer)
+    allowed = "backend must be one of 'auto', 'niivue', 'itkwidgets', '2d'"
+    with pytest.raises(ValueError, match=allowed):
+        view.view3d(image, mask, backend="3d")
+
+
+def test_view3d_itkwidgets_not_attempted_offline(anisotropic_image, monkeypatch):
+    import sys
+
+    monkeypatch.setenv("RADNB_OFFLINE", "1")
+    monkeypatch.setitem(sys.modules, "itkwidgets", None)  # any import attempt would fail here
+    image, mask = anisotropic_image
+    w = view.view3d(image, mask, backend="itkwidgets")
+    assert "cannot be reached" in w.children[0].value and "not installed" not in w.children[0].value
+    assert "backend='niivue'" in w.children[0].value  # says what to do instead
+
+
+def test_view3d_ct_opens_with_mediastinum_window(anisotropic_image):
+    image, mask = anisotropic_image
+    ct = sitk.Image(image) - 1000  # now with air-like values: guessed CT
+    w = view.view3d(ct, mask)
+    assert (w.volumes[0].cal_min, w.volumes[0].cal_max) == (50 - 175, 50 + 175)  # W350 / L50 HU
+
+
+def test_view3d_falls_back_to_2d_when_niivue_unavailable(anisotropic_image, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ipyniivue", None)  # as if the package were missing
+    image, mask = anisotropic_image
+    w = view.view3d(image, mask)
+    assert "3D view not available" in w.children[0].value
+    assert "ipyniivue" in w.children[0].value
+    assert w.children[1].image_widget.value
