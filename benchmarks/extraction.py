@@ -114,7 +114,7 @@ def main(argv=None):
     t2 = _api(cases, params, work / "c2", n_jobs=2)
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
             Client(cl) as client:
         client.run(lambda: __import__("radiomics"))  # worker start-up is not extraction time
         start = time.perf_counter()

@@ -24,8 +24,12 @@ class Extraction:
         ``reader``, ``stage`` (``"read"`` or ``"extract"``) and ``message``.
     cache_stats : dict
         This call's cache use: ``hits`` / ``misses`` (cache units: one feature
-        class of one filtered image), ``cases_cached`` (served whole from the
-        cache), ``cases_computed`` and ``cases_failed``.
+        class of one filtered image), ``cases_cached`` (every unit came from
+        the cache: ``misses`` 0 for that row, nothing was recomputed),
+        ``cases_computed`` (at least one unit was a miss, so pyradiomics ran
+        for that row - also when only a newly enabled feature class or filter
+        was computed and the rest came from the cache) and ``cases_failed``.
+        ``cases_cached + cases_computed + cases_failed`` is the number of rows.
     settings : dict
         The effective pyradiomics settings (see :func:`radnb.extract.load_params`).
     seconds : float

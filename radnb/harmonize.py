@@ -51,7 +51,9 @@ def combat(features, batch, covariates=None, *, parametric=True, eb=True, mean_o
         Shrink site parameters by empirical Bayes; ``False`` uses the per-site
         mean and variance of each feature as they are.
     mean_only : bool, default False
-        Adjust only the location (use when sites differ in mean but not spread).
+        Adjust only the location and leave each site's spread as it is. With
+        the default parametric empirical Bayes this is *not* a full removal of
+        the mean shifts: see Notes.
     ref_batch : optional
         A site whose values are left unchanged; the others are mapped onto it.
 
@@ -70,6 +72,20 @@ def combat(features, batch, covariates=None, *, parametric=True, eb=True, mean_o
     See Also
     --------
     ComBat : the same as a transformer that learns on training data only.
+
+    Notes
+    -----
+    ``mean_only=True`` with ``parametric=True, eb=True`` follows the reference
+    implementations (sva ``ComBat(mean.only=TRUE)``, neuroCombat
+    ``mean_only=True``): the posterior site shift is computed with ``n = 1``
+    instead of the number of cases of the site, so each feature's shift is
+    pulled strongly towards that site's average shift over all features. A
+    large shift that affects only some features is therefore only partly
+    removed (e.g. a shift of 3 SD in 1 of 10 features keeps about 2 SD), and a
+    little of it is spread onto the other features. The full model
+    (``mean_only=False``) or ``eb=False`` removes it; compare sites after
+    harmonising (e.g. :func:`radnb.harmonize.site_effect`) before
+    choosing ``mean_only``.
 
     References
     ----------
@@ -133,7 +149,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         Biological covariates to preserve (see :func:`combat` for coding).
         They must be known at prediction time; never the outcome.
     parametric, eb, mean_only, ref_batch
-        As in :func:`combat`.
+        As in :func:`combat`. Note that parametric ``mean_only=True`` shrinks
+        site shifts strongly (with ``n = 1`` in the prior, as sva and
+        neuroCombat do), so large shifts in a few features are only partly
+        removed; see the Notes of :func:`combat`.
 
     Attributes
     ----------

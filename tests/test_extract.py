@@ -288,6 +288,24 @@ def test_adding_a_feature_class_or_sigma_computes_only_that(tiny, tmp_path):
     assert_exactly_pyradiomics(res, tiny, sigma)
 
 
+def test_cases_computed_counts_rows_with_at_least_one_miss(tiny, tmp_path):
+    # definition (Extraction.cache_stats): a row is "computed" if >= 1 cache unit missed
+    extract_features(tiny, params=TINY, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    again = extract_features(tiny, params=TINY, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    assert again.cache_stats["cases_computed"] == 0 and again.cache_stats["cases_cached"] == 4
+    more = {**TINY, "featureClass": {**TINY["featureClass"], "glrlm": None}}
+    res = extract_features(tiny, params=more, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    assert res.cache_stats["misses"] == 4 and res.cache_stats["hits"] == 4 * 3
+    assert res.cache_stats["cases_computed"] == 4 and res.cache_stats["cases_cached"] == 0
+    # a new combination of already cached units (no whole-row entry yet) computes nothing
+    fewer = {**more, "featureClass": {k: v for k, v in more["featureClass"].items() if k != "glcm"}}
+    res = extract_features(tiny, params=fewer, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    assert res.cache_stats["misses"] == 0 and res.cache_stats["hits"] == 4 * 3
+    assert res.cache_stats["cases_computed"] == 0 and res.cache_stats["cases_cached"] == 4
+    assert "4 rows from cache, 0 computed" in repr(res)
+    assert_exactly_pyradiomics(res, tiny, fewer)
+
+
 def test_damaged_or_half_written_entries_are_never_served(tiny, tmp_path):
     cache = tmp_path / "c"
     good = extract_features(tiny, params=TINY, cache_dir=cache, n_jobs=1, progress=False)
@@ -384,7 +402,7 @@ def test_dask_cluster_gives_identical_values(tiny, tmp_path):
     from distributed import Client, LocalCluster
 
     local = extract_features(tiny, params=TINY, cache_dir=tmp_path / "a", n_jobs=2, progress=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         remote = extract_features(tiny, params=TINY, cache_dir=tmp_path / "b", client=client, progress=False)
         used = client.run(lambda: os.getpid())

@@ -198,3 +198,20 @@ def test_plot_site_pca(rng):
     df = _sites(rng)
     ax = plot_site_pca(df.drop(columns=["age"]), "site")
     assert "PC1" in ax.get_xlabel() and len(ax.collections) == 3
+
+
+def test_mean_only_parametric_eb_removes_a_large_shift_only_partly(rng):
+    # documented in combat's Notes: as in sva ComBat(mean.only=TRUE) / neuroCombat (whose
+    # output this mode matches, see test_combat_matches_neurocombat_reference), the
+    # posterior shift uses n = 1, so a 3-SD shift in 1 of 10 features keeps about 2 SD.
+    n, p = 40, 10
+    X = pd.DataFrame(rng.normal(size=(2 * n, p)), columns=[f"original_firstorder_F{i}" for i in range(p)])
+    site = np.repeat(["A", "B"], n)
+    X.loc[n:, "original_firstorder_F0"] += 3.0
+
+    def gap(out):
+        return float(out[site == "B"].iloc[:, 0].mean() - out[site == "A"].iloc[:, 0].mean())
+
+    assert 1.5 < gap(combat(X, site, mean_only=True)) < 2.7
+    assert abs(gap(combat(X, site))) < 0.5
+    assert abs(gap(combat(X, site, mean_only=True, eb=False))) < 1e-8
