@@ -146,16 +146,20 @@ def bland_altman(x, y, *, loa=1.96, confidence=0.95):
     }, index=["bland_altman"])
 
 
-def plot_bland_altman(x, y, *, loa=1.96, units="", ax=None):
+def plot_bland_altman(x, y, *, loa=1.96, labels=None, units="", ax=None):
     """Bland-Altman plot: difference ``x - y`` against the mean of each pair.
 
     Draws the bias and the limits of agreement (dashed) with their confidence
-    intervals as shaded bands.
+    intervals as shaded bands, each labelled with its value.
 
     Parameters
     ----------
     x, y : array-like
     loa : float, default 1.96
+    labels : (str, str), optional
+        Names of the two measurements for the axis labels, e.g.
+        ``("scan 1", "scan 2")``; default: the names of ``x`` and ``y`` when
+        both are named pandas Series, else ``("x", "y")``.
     units : str, optional
         Unit shown in the axis labels (e.g. ``"HU"``, ``"mm³"``).
     ax : matplotlib.axes.Axes, optional
@@ -169,21 +173,43 @@ def plot_bland_altman(x, y, *, loa=1.96, units="", ax=None):
     >>> ax = plot_bland_altman([10, 12, 14, 16], [11, 12, 13, 17], units="mL")
     >>> ax.get_xlabel()
     'Mean of the two measurements (mL)'
+    >>> ax = plot_bland_altman([10, 12, 14, 16], [11, 12, 13, 17], labels=("reader 1", "reader 2"))
+    >>> ax.get_ylabel()
+    'Difference reader 1 - reader 2'
     """
     import matplotlib.pyplot as plt
 
+    from radnb._format import format_number
+
+    name_x, name_y = _labels(x, y, labels)
+    if not isinstance(units, str):
+        raise TypeError(f"units must be a string such as 'HU'; got {units!r}.")
     stats_ = bland_altman(x, y, loa=loa).iloc[0]
     xa, ya, _ = _paired(x, y)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     ax.scatter((xa + ya) / 2, xa - ya, s=14, alpha=0.7, color="C0")
-    for key, style in (("bias", "-"), ("loa_low", "--"), ("loa_high", "--")):
+    u = f" {units}" if units else ""
+    for key, style, text in (("bias", "-", "bias"), ("loa_low", "--", f"-{loa:g} SD"),
+                             ("loa_high", "--", f"+{loa:g} SD")):
         ax.axhline(stats_[key], color="C3", linestyle=style, linewidth=1)
         ax.axhspan(stats_[f"{key}_ci_low"], stats_[f"{key}_ci_high"], color="C3", alpha=0.1)
-        ax.annotate(f"{stats_[key]:.3g}", xy=(1, stats_[key]), xycoords=("axes fraction", "data"),
-                    ha="right", va="bottom", fontsize=8, color="C3")
+        ax.annotate(f"{text}: {format_number(stats_[key])}{u}", xy=(1, stats_[key]),
+                    xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8,
+                    color="C3")
     u = f" ({units})" if units else ""
     ax.set_xlabel(f"Mean of the two measurements{u}")
-    ax.set_ylabel(f"Difference x - y{u}")
-    ax.set_title(f"Bland-Altman: bias {stats_['bias']:.3g}, LoA ±{loa:g} SD")
+    ax.set_ylabel(f"Difference {name_x} - {name_y}{u}")
+    ax.set_title(f"Bland-Altman: bias {format_number(stats_['bias'])}, LoA ±{loa:g} SD")
     return ax
+
+
+def _labels(x, y, labels):
+    if labels is None:
+        names = [getattr(v, "name", None) if isinstance(v, pd.Series) else None for v in (x, y)]
+        if all(n is not None for n in names) and names[0] != names[1]:
+            return str(names[0]), str(names[1])
+        return "x", "y"
+    if isinstance(labels, str) or len(labels) != 2:
+        raise ValueError(f"labels must be two names (name_x, name_y); got {labels!r}.")
+    return str(labels[0]), str(labels[1])

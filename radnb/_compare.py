@@ -73,6 +73,18 @@ def _draw(image, mask, plane, index, window, ax):
     return ax
 
 
+def _same_grid(a, b, tol=1e-4) -> bool:
+    return all(len(x) == len(y) and np.allclose(x, y, atol=tol, rtol=tol) for x, y in (
+        (a.GetSize(), b.GetSize()), (a.GetSpacing(), b.GetSpacing()),
+        (a.GetOrigin(), b.GetOrigin()), (a.GetDirection(), b.GetDirection())))
+
+
+def _array(image):
+    import SimpleITK as sitk
+
+    return sitk.GetArrayViewFromImage(image)
+
+
 def _values(image, mask):
     import SimpleITK as sitk
 
@@ -83,7 +95,7 @@ def _values(image, mask):
 
 
 def compare_figure(before, after, mask, plane, *, index=None, titles=("Before", "After"),
-                   window=None, histogram=True):
+                   window=None, histogram=True, units=None):
     import matplotlib.pyplot as plt
 
     from radnb._validation import check_option
@@ -92,11 +104,15 @@ def compare_figure(before, after, mask, plane, *, index=None, titles=("Before", 
     check_option("plane", plane, tuple(_PLANE_AXIS))
     if window is not None and len(window) != 2:
         raise ValueError(f"window must be (lowest, highest) intensity shown; got {window!r}.")
+    if units is not None and not isinstance(units, str):
+        raise TypeError(f"units must be a string such as 'HU' or None; got {units!r}.")
     mask_after = None
     if mask is not None:
-        from radnb._metrics import check_same_grid
-
-        check_same_grid(before, mask, names=("before", "mask"))
+        if not _same_grid(before, mask):  # e.g. a mask drawn on the resampled image
+            mask = resample_to(mask, before, is_mask=True)
+            if not np.any(_array(mask)):
+                raise ValueError("mask does not overlap before after resampling it onto the grid of "
+                                 "before; pass the mask of this patient (same physical space).")
         mask_after = resample_to(mask, after, is_mask=True)
     i_before, point = _slice_point(before, mask, plane, index)
     i_after = _matching_index(after, plane, point)
@@ -114,7 +130,8 @@ def compare_figure(before, after, mask, plane, *, index=None, titles=("Before", 
             values = np.asarray(_values(img, m), dtype=float)
             hax = axes[1, col]
             hax.hist(values, bins=60, color="C0" if col == 0 else "C1")
-            hax.set_xlabel("intensity" + (" inside mask" if m is not None else ""))
+            hax.set_xlabel("intensity" + (f" ({units})" if units else "")
+                           + (" inside mask" if m is not None else ""))
             hax.set_ylabel("voxels")
             hax.set_title(f"mean {values.mean():.3g}, SD {values.std():.3g}", fontsize=9)
     fig.tight_layout()

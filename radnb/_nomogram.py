@@ -58,6 +58,9 @@ def _coefficients(model):
     )
 
 
+_MAX_LEVELS = 10  # predictors with at most this many whole-number values are drawn as levels
+
+
 class Nomogram:
     """Points arithmetic of a logistic-regression nomogram (see :func:`radnb.stats.plot_nomogram`).
 
@@ -65,7 +68,12 @@ class Nomogram:
     ----------
     scales : pandas.DataFrame
         Per predictor: ``coef``, ``low``, ``high`` (axis range), ``ref`` (the
-        value that gets 0 points) and ``points_per_unit``.
+        value that gets 0 points) and ``points_per_unit``. For a predictor
+        with at most 10 distinct whole-number values (stage 1-4, sex 0/1)
+        the range is its lowest to highest observed value.
+    levels : dict
+        Those predictors' observed values (``{"stage": array([1., 2., 3., 4.])}``);
+        their axes are ticked at exactly these values.
     intercept : float
     unit : float
         Linear-predictor change per point (``max range / 100``).
@@ -77,6 +85,12 @@ class Nomogram:
         check_columns(data, list(coef.index), what="data")
         lo = data[coef.index].quantile(quantiles[0])
         hi = data[coef.index].quantile(quantiles[1])
+        self.levels = {}
+        for name in coef.index:  # few whole-number values (stage 1-4, 0/1): ticks at those values
+            values = np.unique(pd.to_numeric(data[name], errors="coerce").dropna().to_numpy(float))
+            if 1 < len(values) <= _MAX_LEVELS and np.all(values == np.round(values)):
+                self.levels[name] = values
+                lo[name], hi[name] = values[0], values[-1]
         span = (coef * (hi - lo)).abs()
         if not (span > 0).any():
             raise ValueError("all predictors have zero effect or a constant value; "
@@ -135,7 +149,9 @@ class Nomogram:
         axis("Points", ticks, [f"{t:g}" for t in ticks])
         for name, r in s.iterrows():
             values = np.unique(np.r_[r["low"], r["high"]])
-            if r["high"] - r["low"] > 0:
+            if name in self.levels:
+                values = self.levels[name]
+            elif r["high"] - r["low"] > 0:
                 binary = set(np.unique([r["low"], r["high"]])) <= {0.0, 1.0}
                 values = np.array([0.0, 1.0]) if binary else MaxNLocator(6).tick_values(
                     r["low"], r["high"])

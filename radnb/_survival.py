@@ -128,6 +128,9 @@ def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
 def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_risk=True):
     """Kaplan-Meier curves with confidence bands, log-rank p and numbers at risk.
 
+    The log-rank p-value is printed as journals do ("p < 0.001", else three
+    decimals); the exact value is in :func:`kaplan_meier`'s ``logrank``.
+
     Returns
     -------
     matplotlib.axes.Axes
@@ -140,6 +143,8 @@ def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_ris
     from lifelines import KaplanMeierFitter
     from lifelines.plotting import add_at_risk_counts
 
+    from radnb._format import format_p
+
     t, e, g = _check_survival(time, event, group)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4.5))
@@ -150,7 +155,8 @@ def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_ris
         kmf.plot_survival_function(ax=ax, ci_show=True)
         fitters.append(kmf)
     p = kaplan_meier(t, e, g).logrank["p-val"].iloc[0]
-    ax.text(0.98, 0.95, f"log-rank p = {p:.3g}", transform=ax.transAxes, ha="right", va="top")
+    ax.text(0.98, 0.95, format_p(p, prefix="log-rank p"), transform=ax.transAxes, ha="right",
+            va="top")
     ax.set_xlabel(f"Time ({time_unit})")
     ax.set_ylabel("Survival probability (proportion)")
     ax.set_ylim(0, 1.05)

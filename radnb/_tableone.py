@@ -67,10 +67,18 @@ class TableOneResult:
         self.tests = tests
 
     def style(self, caption=None):
-        """Return a pandas ``Styler`` for notebooks and HTML reports."""
-        sty = self.table.style
+        """Return a pandas ``Styler`` for notebooks and HTML reports.
+
+        Cell text, row and column labels and the caption are HTML-escaped, so
+        ``"<0.001"`` reaches the browser as ``&lt;0.001`` (``table`` keeps the
+        readable string).
+        """
+        import html
+
+        sty = self.table.style.format(escape="html")
+        sty = sty.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
         if caption:
-            sty = sty.set_caption(caption)
+            sty = sty.set_caption(html.escape(str(caption)))
         return sty.set_table_styles(
             [{"selector": "th, td", "props": [("padding", "2px 8px"), ("text-align", "left")]}]
         )

@@ -350,7 +350,8 @@ def clip_hu(image, lower: float = -1000, upper: float = 400):
 
 
 def compare_before_after(before, after, mask=None, plane: str = "axial", *, index=None,
-                         titles=("Before", "After"), window=None, histogram: bool = True):
+                         titles=("Before", "After"), window=None, histogram: bool = True,
+                         units=None):
     """Show one slice before and after a preprocessing step, side by side.
 
     The same physical location is shown in both images even when the step
@@ -361,8 +362,10 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
     ----------
     before, after : SimpleITK.Image
     mask : SimpleITK.Image, optional
-        On the grid of ``before``; outlined on both panels and used to pick
-        the slice (through its centre) and the histogram voxels.
+        Outlined on both panels and used to pick the slice (through its
+        centre) and the histogram voxels. Normally on the grid of ``before``;
+        a mask on another grid of the same patient (e.g. that of ``after``)
+        is first resampled onto ``before`` by nearest neighbour.
     plane : {"axial", "coronal", "sagittal"}
     index : int, optional
         Slice number in ``before``; default: through the mask centre, else
@@ -372,6 +375,9 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
         Display range for both; default: 1st-99th percentile of each image.
     histogram : bool, default True
         Add a row of intensity histograms.
+    units : str, optional
+        Intensity unit for the histogram axis, e.g. ``"HU"`` for CT; default:
+        none (MR intensities have no physical unit).
 
     Returns
     -------
@@ -379,7 +385,7 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
 
     Examples
     --------
-    >>> fig = compare_before_after(ct, resample(ct, 2.0), mask)  # doctest: +SKIP
+    >>> fig = compare_before_after(ct, resample(ct, 2.0), mask, units="HU")  # doctest: +SKIP
     """
     from radnb._compare import compare_figure
 
@@ -388,4 +394,4 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
     if mask is not None:
         _check_image(mask, "mask")
     return compare_figure(before, after, mask, plane, index=index, titles=titles, window=window,
-                          histogram=histogram)
+                          histogram=histogram, units=units)

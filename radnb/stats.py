@@ -124,37 +124,35 @@ def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.0
     return _univariate(features, outcome, test=test, columns=columns, alpha=alpha)
 
 
-def plot_volcano(table, *, ax=None, alpha=0.05, label_top=5):
+def plot_volcano(table, *, ax=None, alpha=0.05, n_labels=5):
     """Volcano plot of a :func:`univariate` table: effect size vs -log10(p).
 
     Features passing the FDR threshold are highlighted; the dashed line is the
     uncorrected p = ``alpha``, so the points above it but not highlighted are the
     "discoveries" that FDR control throws out.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`univariate` (``p-val``, ``p-fdr``, ``effsize``).
+    ax : matplotlib.axes.Axes, optional
+    alpha : float, default 0.05
+    n_labels : int, default 5
+        Name the features with the smallest p-values (0: no labels). Labels
+        are small, kept apart and inside the axes; the legend sits to the
+        right of the axes, outside the data.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
     Examples
     --------
-    >>> ax = plot_volcano(univariate(X, y))  # doctest: +SKIP
+    >>> ax = plot_volcano(univariate(X, y), n_labels=3)  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
+    from radnb._volcano import volcano
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4.5))
-    t = table.dropna(subset=["p-val"])
-    logp = -np.log10(t["p-val"].clip(lower=1e-300))
-    sig = t["p-fdr"] < alpha
-    ax.scatter(t.loc[~sig, "effsize"], logp[~sig], s=14, color="0.6", label="not significant")
-    ax.scatter(t.loc[sig, "effsize"], logp[sig], s=18, color="C3",
-               label=f"FDR < {alpha:g} ({int(sig.sum())})")
-    ax.axhline(-np.log10(alpha), ls="--", color="0.3", lw=1,
-               label=f"p < {alpha:g} uncorrected ({int((t['p-val'] < alpha).sum())})")
-    for name in logp.sort_values(ascending=False).index[:label_top]:
-        ax.annotate(str(name), (t.loc[name, "effsize"], logp[name]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
-    kind = t["effsize_type"].iloc[0] if len(t) else "effect size"
-    ax.set_xlabel(f"effect size ({kind}; > 0 = higher in outcome 1)")
-    ax.set_ylabel("-log10(p-value)")
-    ax.legend(fontsize=8, loc="upper left")
-    return ax
+    return volcano(table, ax=ax, alpha=alpha, n_labels=n_labels)
 
 
 def plot_correlation(features, *, method="spearman", columns=None, max_features=200, **kwargs):

@@ -296,6 +296,25 @@ def test_plots_are_axes_level_and_labelled(calib_data, surv_data):
     plt.close(fig)
 
 
+def test_kaplan_meier_plot_prints_p_as_journals_do(surv_data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = surv_data
+    p = ev.kaplan_meier(d.time, d.event, d.group).logrank["p-val"].iloc[0]
+    ax = ev.plot_kaplan_meier(d.time, d.event, d.group, at_risk=False)
+    text = [t.get_text() for t in ax.texts if "log-rank" in t.get_text()]
+    assert text == ["log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}"]
+    # a weak split (first half vs second half of a random order): p >= 0.001, 3 decimals
+    half = np.where(np.random.default_rng(1).permutation(len(d)) < len(d) // 2, "a", "b")
+    p2 = ev.kaplan_meier(d.time, d.event, half).logrank["p-val"].iloc[0]
+    ax = ev.plot_kaplan_meier(d.time, d.event, half, at_risk=False)
+    assert p2 >= 0.001 and f"log-rank p = {p2:.3f}" in [t.get_text() for t in ax.texts]
+    plt.close("all")
+
+
 # --- external validation -----------------------------------------------------------
 
 def _multisite(rng, n=80):

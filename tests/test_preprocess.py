@@ -199,6 +199,32 @@ def test_compare_before_after_without_radnb_view(anisotropic_image, monkeypatch)
     assert fig.get_axes()[0].get_xlabel() == "mm"
 
 
+def test_compare_before_after_units_and_mask_on_another_grid(anisotropic_image):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    image, mask = anisotropic_image
+    after = pp.resample(image, (0.8, 0.9, 0.5), "nearest")
+    after_mask = pp.resample_to(mask, after, is_mask=True)
+    same = pp.compare_before_after(image, after, mask, units="HU")
+    other = pp.compare_before_after(image, after, after_mask, units="HU")  # mask on the grid of after
+    for fig in (same, other):
+        hists = fig.get_axes()[-2:]
+        assert all(a.get_xlabel() == "intensity (HU) inside mask" for a in hists)
+    # nearest-neighbour back onto before recovers the same ROI: identical histograms
+    assert [a.get_title() for a in same.get_axes()[-2:]] == [a.get_title() for a in other.get_axes()[-2:]]
+    plain = pp.compare_before_after(image, after)
+    assert plain.get_axes()[-1].get_xlabel() == "intensity"
+    far = sitk.Image(mask)
+    far.SetOrigin((500.0, 500.0, 500.0))
+    with pytest.raises(ValueError, match="does not overlap"):
+        pp.compare_before_after(image, after, far)
+    with pytest.raises(TypeError, match="units"):
+        pp.compare_before_after(image, after, units=1)
+    plt.close("all")
+
+
 def test_resample_leaves_no_blank_rim():
     # 9 slices of 2.5 mm resampled to 1 mm: 23 slices, the last centre lies 0.5 mm beyond
     # the last old centre but still inside the old voxel, so it takes the edge value

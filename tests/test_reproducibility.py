@@ -263,6 +263,27 @@ def test_plot_bland_altman_and_errors():
         rep.bland_altman([1, 2, 3], [1, 2])
 
 
+def test_plot_bland_altman_labels_and_readable_limits():
+    import matplotlib.pyplot as plt
+
+    large = pd.Series(PEFR_LARGE, name="Wright large")
+    mini = pd.Series(PEFR_MINI, name="mini Wright")
+    ax = rep.plot_bland_altman(large, mini, units="l/min")
+    assert ax.get_ylabel() == "Difference Wright large - mini Wright (l/min)"
+    ax = rep.plot_bland_altman(PEFR_LARGE, PEFR_MINI, labels=("large", "mini"), loa=2)
+    assert ax.get_ylabel() == "Difference large - mini"
+    # limits of Bland & Altman (1986), -79.6 and 75.4 l/min unrounded (-79.7 and 75.5 in the
+    # paper, which rounds bias and SD first; see the test above), 3 significant digits
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["bias: -2.12", "-2 SD: -79.6", "+2 SD: 75.4"]
+    ax = rep.plot_bland_altman(np.array(PEFR_LARGE) * 100, np.array(PEFR_MINI) * 100)
+    assert ax.get_ylabel() == "Difference x - y"
+    assert not any("e+" in t.get_text() for t in ax.texts) and "-212" in ax.get_title()
+    with pytest.raises(ValueError, match="two names"):
+        rep.plot_bland_altman(PEFR_LARGE, PEFR_MINI, labels="large")
+    plt.close("all")
+
+
 # ---------------------------------------------------------------- ICCFilter and summaries
 
 

@@ -85,6 +85,28 @@ def test_table_one_two_groups_pvalues_match_scipy(clinical):
     assert {"variable", "level", "Overall", "P-Value"} <= set(flat.columns)
 
 
+def test_table_one_html_escapes_less_than_but_table_keeps_it():
+    rng = np.random.default_rng(0)
+    g = rng.choice(["A", "B"], 200)
+    df = pd.DataFrame({"age": rng.normal(60, 5, 200) + (g == "B") * 6, "group": g})
+    t1 = stats.table_one(df, groupby="group")
+    assert t1.tests.loc["age", "p-val"] < 0.001  # Welch t-test, checked against scipy above
+    p_col = [c for c in t1.table.columns if c[-1] == "P-Value"][0]
+    assert t1.table.loc[("age, mean (SD)", ""), p_col] == "<0.001"
+    html = t1.style(caption="Table 1 <draft>").to_html()
+    assert "&lt;0.001" in html and "<0.001" not in html
+    assert "Table 1 &lt;draft&gt;" in html and t1._repr_html_().count("&lt;0.001") == 1
+
+
+def test_format_p_as_journals_print_it():
+    from radnb._format import format_number, format_p
+
+    assert format_p(0.000433) == "p < 0.001" and format_p(0.001) == "p = 0.001"
+    assert format_p(0.04349) == "p = 0.043" and format_p(float("nan")) == "p = n/a"
+    assert format_p(0.2, prefix="") == "0.200" and format_p(1e-9, prefix="") == "< 0.001"
+    assert format_number(-1912.6) == "-1913" and format_number(0.012345) == "0.0123"
+
+
 def test_table_one_three_groups_anova_and_kruskal(clinical):
     t1 = stats.table_one(clinical, groupby="site", columns=["age", "psa"], nonnormal=["psa"])
     g = [clinical[clinical.site == k] for k in ("s1", "s2", "s3")]
@@ -174,6 +196,35 @@ def test_plot_volcano_returns_labelled_axes():
     ax = stats.plot_volcano(stats.univariate(X, y))
     assert "log10" in ax.get_ylabel() and "effect size" in ax.get_xlabel()
     assert len(ax.collections) == 2
+
+
+def test_plot_volcano_labels_inside_apart_and_legend_off_the_data():
+    import matplotlib.pyplot as plt
+
+    X, y = _planted()
+    # long names and several strong features crowded at the top, on both sides
+    for i in range(4):
+        X[f"a_very_long_feature_name_{i}"] = (1.5 if i % 2 else -1.5) * y + np.random.default_rng(i).normal(size=len(y))
+    table = stats.univariate(X, y)
+    ax = stats.plot_volcano(table, n_labels=5)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [a for a in ax.texts if a.get_text()]
+    assert [a.get_text() for a in texts] == list(table["p-val"].nsmallest(5).index)
+    box = ax.get_window_extent(renderer)
+    extents = [a.get_window_extent(renderer) for a in texts]
+    for e in extents:  # fully inside the axes
+        assert box.x0 <= e.x0 and e.x1 <= box.x1 and box.y0 <= e.y0 and e.y1 <= box.y1
+    for i in range(len(extents)):
+        for j in range(i):
+            assert not extents[i].overlaps(extents[j])
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= box.x1  # outside, right of the axes: hides no point
+    assert not any(a.get_text() for a in stats.plot_volcano(table, n_labels=0).texts)
+    with pytest.raises(ValueError, match="n_labels"):
+        stats.plot_volcano(table, n_labels=-1)
+    plt.close("all")
 
 
 # --------------------------------------------------------------------------- selection
@@ -367,3 +418,28 @@ def test_nomogram_matches_sklearn_predict_proba_and_plots(combined):
     assert labels[0] == "Points" and "Age (years)" in labels and labels[-2] == "Total points"
     with pytest.raises(ValueError, match="not numeric"):
         stats.fit_logistic(combined.assign(sex="F"), "outcome", ["sex"])
+
+
+def test_nomogram_ticks_few_whole_number_predictors_at_their_values(combined):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(3)
+    data = combined.assign(stage=rng.integers(1, 5, len(combined)))
+    model = stats.fit_logistic(data, "outcome", ["radscore", "age", "female", "stage"])
+    nom = stats.Nomogram(model, data)
+    np.testing.assert_array_equal(nom.levels["stage"], [1, 2, 3, 4])
+    np.testing.assert_array_equal(nom.levels["female"], [0, 1])
+    assert "age" not in nom.levels and "radscore" not in nom.levels
+    assert (nom.scales.loc["stage", "low"], nom.scales.loc["stage", "high"]) == (1, 4)
+    # still the statsmodels probabilities
+    np.testing.assert_allclose(nom.probability(nom.points(data)["total"]), model.predict(), atol=1e-12)
+    ax = stats.plot_nomogram(model, data, labels={"stage": "Stage"})
+    rows = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+
+    def ticks(row):
+        return [t.get_text() for t in ax.texts if abs(t.get_position()[1] - rows[row] - 0.18) < 1e-9]
+
+    assert ticks("Stage") == ["1", "2", "3", "4"]
+    assert ticks("female") == ["0", "1"]
+    assert len(ticks("age")) >= 3
+    plt.close("all")
