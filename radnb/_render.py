@@ -23,7 +23,8 @@ __all__ = [
     "PLANES", "CT_PRESETS", "LABEL_COLOURS", "to_canonical", "orient_lps", "n_slices", "take_slice",
     "pixel_spacing", "apply_window", "percentile_window", "label_colour", "overlay",
     "contour", "roi_centre", "roi_bbox", "fit_aspect", "encode", "bin_edges", "n_grey_levels",
-    "dice", "slice_to_voxel",
+    "dice", "slice_to_voxel", "fit_size", "display_to_voxel",
+    "display_to_slice", "n_rows_cols",
 ]
 
 PLANES = ("axial", "coronal", "sagittal")
@@ -208,6 +209,16 @@ def fit_aspect(rgb, row_mm, col_mm, *, max_size=None):
     in ``max_size`` x ``max_size`` pixels.
     """
     h, w = rgb.shape[:2]
+    out_h, out_w = fit_size(h, w, row_mm, col_mm, max_size=max_size)
+    if (out_h, out_w) == (h, w):
+        return rgb
+    rows = np.minimum((np.arange(out_h) + 0.5) * h / out_h, h - 1).astype(np.intp)
+    cols = np.minimum((np.arange(out_w) + 0.5) * w / out_w, w - 1).astype(np.intp)
+    return np.ascontiguousarray(rgb[rows][:, cols])
+
+
+def fit_size(h, w, row_mm, col_mm, *, max_size=None):
+    """(height, width) in pixels that :func:`fit_aspect` gives an ``h`` x ``w`` slice."""
     height_mm, width_mm = h * row_mm, w * col_mm
     if max_size is None:
         px = min(row_mm, col_mm)
@@ -215,12 +226,61 @@ def fit_aspect(rgb, row_mm, col_mm, *, max_size=None):
     else:
         scale = max_size / max(height_mm, width_mm)
         out_h, out_w = round(height_mm * scale), round(width_mm * scale)
-    out_h, out_w = max(1, int(out_h)), max(1, int(out_w))
-    if (out_h, out_w) == (h, w):
-        return rgb
-    rows = np.minimum((np.arange(out_h) + 0.5) * h / out_h, h - 1).astype(np.intp)
-    cols = np.minimum((np.arange(out_w) + 0.5) * w / out_w, w - 1).astype(np.intp)
-    return np.ascontiguousarray(rgb[rows][:, cols])
+    return max(1, int(out_h)), max(1, int(out_w))
+
+
+def display_to_voxel(x, y, plane, index, shape, spacing_zyx, *, crop=None, max_size=None):
+    """Map a pixel of the displayed picture back to the (z, y, x) LPS voxel it shows.
+
+    The inverse of :func:`take_slice`, an optional ``crop`` (zoom) and
+    :func:`fit_aspect`, using the same nearest-neighbour rule.
+
+    Parameters
+    ----------
+    x, y : float
+        Column and row in displayed-picture pixels (0, 0 = top-left corner).
+    plane, index : str, int
+        Displayed plane and slice.
+    shape, spacing_zyx : tuple
+        Shape and voxel size (mm) of the LPS volume.
+    crop : (row0, row1, col0, col1), optional
+        Part of the slice that is displayed (zoom), as half-open ranges.
+    max_size : int, optional
+        As passed to :func:`fit_aspect`.
+
+    Returns
+    -------
+    (z, y, x) voxel index, or None when the pixel is outside the picture.
+
+    Examples
+    --------
+    >>> display_to_voxel(10.5, 3.2, "axial", 4, (9, 8, 7), (2.5, 0.9, 0.8), max_size=70)
+    (4, 0, 1)
+    """
+    rc = display_to_slice(x, y, plane, shape, spacing_zyx, crop=crop, max_size=max_size)
+    return None if rc is None else slice_to_voxel(plane, index, *rc, shape)
+
+
+def display_to_slice(x, y, plane, shape, spacing_zyx, *, crop=None, max_size=None):
+    """(row, column) of the whole displayed slice under displayed pixel (x, y), or None.
+
+    The first step of :func:`display_to_voxel` (same parameters, no slice index).
+    """
+    h, w = n_rows_cols(shape, plane)
+    r0, r1, c0, c1 = crop if crop is not None else (0, h, 0, w)
+    h, w = r1 - r0, c1 - c0
+    out_h, out_w = fit_size(h, w, *pixel_spacing(spacing_zyx, plane), max_size=max_size)
+    if not (0 <= x < out_w and 0 <= y < out_h):
+        return None
+    row = min(int((int(y) + 0.5) * h / out_h), h - 1)  # the rule fit_aspect resamples with
+    col = min(int((int(x) + 0.5) * w / out_w), w - 1)
+    return r0 + row, c0 + col
+
+
+def n_rows_cols(shape, plane):
+    """(rows, columns) of a displayed slice of a (z, y, x) volume."""
+    nz, ny, nx = shape
+    return {"axial": (ny, nx), "coronal": (nz, nx), "sagittal": (nz, ny)}[plane]
 
 
 def encode(rgb, fmt="jpeg", *, quality=90):

@@ -1,9 +1,9 @@
 """The slice-viewer widget behind :func:`radnb.view.browse` and :func:`radnb.view.compare`.
 
-Standard ipywidgets only (no lab extension needed): the picture is an
-``ipywidgets.Image`` re-encoded as JPEG on every change; the picked point is
-set with two sliders, because plain ipywidgets cannot report mouse clicks on
-an image.
+The picture is a small anywidget (:class:`radnb._slice_canvas.SliceCanvas`,
+offline, no build step) showing a JPEG re-encoded on every change; it reports
+the mouse (hover readout, click = picked point) and slice keys. The picked
+point also has two sliders, so it can be set without a mouse.
 """
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import numpy as np
 
 from radnb import _render
 from radnb._cases import SYMBOL, load_case
+from radnb._slice_canvas import SliceCanvas
 
 _STATUS_COLOUR = {"ok": "#2e7d32", "warning": "#e69f00", "error": "#c62828", "unknown": "#777"}
 HELP = (
-    "<b>Keyboard:</b> click a slider, then use the arrow keys (Page Up/Down jump) to step "
-    "through slices. <b>Picked point:</b> set it with the two 'Point' sliders (clicking on "
-    "the picture is not available with standard widgets). Axial: patient's left on the "
+    "<b>Mouse:</b> move over the picture to read voxel, position (mm) and intensity under "
+    "the cursor; click to pick that point (or use the two 'Point' sliders). "
+    "<b>Keyboard:</b> click the picture, then Arrow Up/Down step through slices (Page "
+    "Up/Down jump 10); on a slider use its arrow keys. Axial: patient's left on the "
     "right of the screen, anterior at the top; coronal: seen from the front; sagittal: "
     "anterior on the left. Pixels are shown with their true shape in mm."
 )
@@ -32,7 +34,7 @@ class Viewer(W.VBox):
     def __init__(self, cases, *, size=512, window=None, level=None, mode="fill",
                  opacity=0.4, plane="axial", dice=False):
         self._cases, self._size, self._dice = list(cases), int(size), dice
-        self._data, self._hold, self.last_error = None, False, None
+        self._data, self._hold, self.last_error, self._shown_crop = None, False, None, None
         self.n_renders = 0
         lay = W.Layout(width="480px")
         self._case_w = W.Dropdown(
@@ -57,14 +59,21 @@ class Viewer(W.VBox):
         self._row_w = W.IntSlider(description="Point \u2195", min=0, max=1, layout=lay)
         self._col_w = W.IntSlider(description="Point \u2194", min=0, max=1, layout=lay)
         self._readout_w = W.HTML()
+        self._readout_w.add_class("radnb-point-readout")
+        self._hover_w = W.HTML("<i>Move the mouse over the picture to read values.</i>")
+        self._hover_w.add_class("radnb-hover-readout")
         self._legend_w = W.HTML()
         self._dice_w = W.HTML()
-        self.image_widget = W.Image(format="jpeg")
-        self.image_widget.add_class("radnb-view-image")
+        self.image_widget = SliceCanvas(format="jpeg")
+        self.image_widget.add_class("radnb-slice-canvas")
+        self.image_widget.observe(self._on_hover, names="hover")
+        self.image_widget.observe(self._on_click, names="click")
+        self.image_widget.on_key(lambda step: setattr(self, "slice", min(
+            max(self.slice + step, self._slice_w.min), self._slice_w.max)))
         controls = W.VBox([
             self._plane_w, self._slice_w, self._preset_w, self._window_w, self._level_w,
             self._mode_w, self._opacity_w, W.HBox([self._zoom_w, self._point_on_w]),
-            self._row_w, self._col_w, self._readout_w, self._legend_w, self._dice_w,
+            self._row_w, self._col_w, self._hover_w, self._readout_w, self._legend_w, self._dice_w,
         ])
         top = [self._case_w] if len(self._cases) > 1 else []
         super().__init__(top + [self._status_w, W.HBox([self.image_widget, controls]),
@@ -133,7 +142,13 @@ class Viewer(W.VBox):
         d = self._data
         if d is None:
             return None
-        z, y, x = _render.slice_to_voxel(self.plane, self.slice, *self.point, d["image"].shape)
+        return self._describe(_render.slice_to_voxel(self.plane, self.slice, *self.point,
+                                                     d["image"].shape))
+
+    def _describe(self, zyx):
+        """Voxel index (original image), mm and intensity of an LPS (z, y, x) voxel."""
+        d = self._data
+        z, y, x = (int(i) for i in zyx)
         phys = d["oriented"].TransformIndexToPhysicalPoint((int(x), int(y), int(z)))
         index = d["original"].TransformPhysicalPointToIndex(phys)
         value = d["image"][z, y, x]
@@ -142,7 +157,33 @@ class Viewer(W.VBox):
                 "value": float(value), "unit": "HU" if d["modality"] == "CT" else "",
                 "in_masks": inside}
 
+    @staticmethod
+    def _text(p):
+        return (f"voxel {p['index']}, {tuple(round(v, 1) for v in p['physical_mm'])} mm, "
+                f"value {p['value']:g}{' ' + p['unit'] if p['unit'] else ''}"
+                + (f", inside {', '.join(p['in_masks'])}" if p["in_masks"] else ""))
+
     # ----- events --------------------------------------------------------------------
+    def _display_to_slice(self, xy):
+        """(row, col) of the un-zoomed slice under a displayed pixel ``{"x", "y"}``, or None."""
+        if self._data is None or not xy:
+            return None
+        return _render.display_to_slice(
+            float(xy["x"]), float(xy["y"]), self.plane, self._data["image"].shape,
+            self._data["spacing"], crop=self._shown_crop, max_size=self._size)
+
+    def _on_hover(self, change):
+        rc = self._display_to_slice(change["new"])
+        if rc is None:
+            return
+        zyx = _render.slice_to_voxel(self.plane, self.slice, *rc, self._data["image"].shape)
+        self._hover_w.value = "Cursor: " + html.escape(self._text(self._describe(zyx)))
+
+    def _on_click(self, change):
+        rc = self._display_to_slice(change["new"])
+        if rc is not None:
+            self.point = rc
+
     @contextlib.contextmanager
     def _batch(self):
         old, self._hold = self._hold, True
@@ -264,14 +305,23 @@ class Viewer(W.VBox):
         if self._point_on_w.value:
             r, c = self.point
             rgb[r, :] = rgb[:, c] = (255, 255, 0)
-        if self.zoom:
-            roi = self._roi_union()
-            box = None if roi is None else _render.roi_bbox(self._plane_roi(roi))
-            if box is not None:  # keep as much context as the ROI's size, at least 10 pixels
-                rgb = rgb[tuple(slice(max(0, b.start - max(10, b.stop - b.start)),
-                                      b.stop + max(10, b.stop - b.start)) for b in box)]
+        crop = self._shown_crop = self._zoom_crop()
+        if crop is not None:
+            rgb = rgb[crop[0]:crop[1], crop[2]:crop[3]]
         row_mm, col_mm = _render.pixel_spacing(d["spacing"], plane)
         return _render.fit_aspect(rgb, row_mm, col_mm, max_size=self._size)
+
+    def _zoom_crop(self):
+        """Displayed part (row0, row1, col0, col1) of the slice when zoomed, else None."""
+        roi = self._roi_union() if self.zoom else None
+        box = None if roi is None else _render.roi_bbox(self._plane_roi(roi))
+        if box is None:
+            return None
+        h, w = _render.n_rows_cols(self._data["image"].shape, self.plane)
+        # keep as much context as the ROI's size, at least 10 pixels
+        (r0, r1), (c0, c1) = ((max(0, b.start - max(10, b.stop - b.start)),
+                               min(n, b.stop + max(10, b.stop - b.start))) for b, n in zip(box, (h, w)))
+        return r0, r1, c0, c1
 
     def _plane_roi(self, roi):
         """ROI projected along the viewing axis, so the zoom box is stable across slices."""
@@ -287,14 +337,11 @@ class Viewer(W.VBox):
             return
         self.image_widget.value = _render.encode(self.render_array())
         self.n_renders += 1
+        if self.image_widget.hover:  # the cursor stays put while keys change the slice
+            self._on_hover({"new": self.image_widget.hover})
         p = self.pick()
         if p is not None:
-            self._readout_w.value = (
-                f"Point: voxel (i, j, k) = {p['index']}, "
-                f"{tuple(round(v, 1) for v in p['physical_mm'])} mm, "
-                f"value {p['value']:g}{' ' + p['unit'] if p['unit'] else ''}"
-                + (f", inside {', '.join(p['in_masks'])}"
-                                                       if p["in_masks"] else ""))
+            self._readout_w.value = "Picked point: " + html.escape(self._text(p))
         if self._dice:
             self._dice_w.value = self._dice_html()
 

@@ -75,10 +75,11 @@ def browse(cohort_or_image, mask=None, *, validation=None, plane="axial", window
 
     Notes
     -----
-    Step through slices with the keyboard: click the slice slider, then use the
-    arrow keys. Standard ipywidgets cannot report clicks on a picture, so the
-    picked point is set with two sliders (or ``viewer.point = (row, col)``).
-    The slider opens on the ROI's centre.
+    Hover over the picture to read the voxel index, position (mm) and value
+    (HU for CT) under the cursor; click it to pick a point (also settable with
+    the two Point sliders or ``viewer.point = (row, col)``). After a click,
+    Arrow Up/Down step one slice and Page Up/Down ten. The slider opens on the
+    ROI's centre.
 
     See Also
     --------

@@ -4,7 +4,8 @@ Starts a private JupyterLab (127.0.0.1, free port, token, fresh settings,
 workspace and runtime folders) on a *copy* of the notebook, so nothing is
 saved into the repository, runs all cells through the Run menu, and checks
 that the viewer shows a real picture that changes when the slice slider is
-moved with the keyboard. Screenshots go to ``test-artifacts/browser``.
+moved with the keyboard, and that the mouse over the picture reads out and
+picks voxels. Screenshots go to ``test-artifacts/browser``.
 """
 from __future__ import annotations
 
@@ -181,6 +182,43 @@ def slider_latencies(page, viewer_index=0, steps=15):
     return times
 
 
+def wait_text(locator, predicate, timeout_s=10):
+    """Inner text of ``locator`` once ``predicate(text)`` holds (AssertionError after timeout)."""
+    deadline, text = time.monotonic() + timeout_s, ""
+    while time.monotonic() < deadline:
+        text = locator.inner_text()
+        if predicate(text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"text never matched within {timeout_s} s: {text!r}")
+
+
+def check_mouse_and_keys_on_picture(page, viewer, img, shots):
+    """Hover shows voxel/mm/HU under the cursor, a click picks the point, arrows step slices."""
+    hover = viewer.locator(".radnb-hover-readout").first
+    point = viewer.locator(".radnb-point-readout").first
+    img.scroll_into_view_if_needed()
+    box = img.bounding_box()
+    before = hover.inner_text()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=3)
+    first = wait_text(hover, lambda t: t != before and "voxel (" in t and "HU" in t)
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3, steps=3)
+    wait_text(hover, lambda t: t != first and "voxel (" in t and "HU" in t)
+    picked_before = point.inner_text()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.35)
+    picked = wait_text(point, lambda t: t != picked_before and "voxel (" in t)
+    assert "Picked point" in picked
+    page.wait_for_timeout(300)
+    viewer.screenshot(path=str(shots / "viewer_hover_click.png"))
+    src = img.get_attribute("src")  # the click focused the picture: Arrow Up is the next slice
+    page.keyboard.press("ArrowUp")
+    deadline = time.monotonic() + 10
+    while img.get_attribute("src") == src and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert img.get_attribute("src") != src, "Arrow Up on the focused picture did not step"
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.timeout(900)
@@ -222,6 +260,8 @@ def test_browse_notebook_in_jupyterlab(tmp_path, data_home, demo_manifest, artif
         (shots / "slider_latency_ms.txt").write_text(
             f"median {statistics.median(latencies):.1f} ms over {len(latencies)} moves: "
             + ", ".join(f"{t:.0f}" for t in latencies) + "\n")
+
+        check_mouse_and_keys_on_picture(page, viewer, img, shots)
 
         gallery = page.locator(".radnb-gallery").first
         gallery.scroll_into_view_if_needed()

@@ -426,3 +426,99 @@ def test_view3d_falls_back_to_2d_when_niivue_unavailable(anisotropic_image, monk
     assert "3D view not available" in w.children[0].value
     assert "ipyniivue" in w.children[0].value
     assert w.children[1].image_widget.value
+
+
+# ---------------------------------------------------------------- mouse on the picture
+
+
+@pytest.mark.parametrize("plane", _render.PLANES)
+@pytest.mark.parametrize("crop", [None, (1, 6, 2, 7)])
+def test_display_to_voxel_inverts_the_displayed_picture(plane, crop):
+    # every displayed pixel maps back to the voxel whose (unique) value it shows
+    shape, spacing = (9, 8, 7), (2.5, 0.9, 0.8)  # anisotropic: pixels are stretched unevenly
+    vol = np.arange(np.prod(shape)).reshape(shape)
+    sl = _render.take_slice(vol, plane, 3)
+    if crop is not None:
+        sl = sl[crop[0]:crop[1], crop[2]:crop[3]]
+    row_mm, col_mm = _render.pixel_spacing(spacing, plane)
+    shown = _render.fit_aspect(sl[..., None], row_mm, col_mm, max_size=61)[..., 0]
+    assert shown.shape != sl.shape
+    for y in range(shown.shape[0]):
+        for x in range(shown.shape[1]):
+            zyx = _render.display_to_voxel(x + 0.7, y + 0.2, plane, 3, shape, spacing,
+                                           crop=crop, max_size=61)
+            assert vol[zyx] == shown[y, x]
+    h, w = shown.shape
+    for outside in [(-0.1, 0), (0, -0.1), (w, 0), (0, h)]:
+        assert _render.display_to_voxel(*outside, plane, 3, shape, spacing, crop=crop,
+                                        max_size=61) is None
+
+
+@pytest.mark.parametrize("orientation", ["RAI", "ASL", "IPL"])
+@pytest.mark.parametrize("plane", _render.PLANES)
+def test_display_pixel_finds_marker_in_anisotropic_oblique_stored_image(orientation, plane):
+    # the marker's displayed pixel maps to the marker's index in the file as stored,
+    # through the LPS reorientation and the anisotropic aspect correction
+    stored = sitk.DICOMOrient(_lps_phantom(), orientation)
+    assert stored.GetDirection() != (1, 0, 0, 0, 1, 0, 0, 0, 1)
+    arr, spacing, oriented = _render.to_canonical(stored)
+    marker = tuple(int(i) for i in np.argwhere(arr == 1000)[0])
+    index = marker[_render._PLANE_AXIS[plane]]
+    shown = _render.fit_aspect(_render.take_slice(arr, plane, index)[..., None],
+                               *_render.pixel_spacing(spacing, plane), max_size=100)[..., 0]
+    ys, xs = np.nonzero(shown == 1000)
+    assert len(ys) > 1  # stretched to several display pixels
+    stored_arr = sitk.GetArrayFromImage(stored)
+    expected = tuple(int(i) for i in np.argwhere(stored_arr == 1000)[0][::-1])  # (i, j, k)
+    for y, x in zip(ys, xs):
+        z, yy, xx = _render.display_to_voxel(x + 0.5, y + 0.5, plane, index, arr.shape, spacing,
+                                             max_size=100)
+        phys = oriented.TransformIndexToPhysicalPoint((int(xx), int(yy), int(z)))
+        assert stored.TransformPhysicalPointToIndex(phys) == expected
+
+
+def _display_xy(v, row, col):
+    """Centre of the displayed pixel block showing slice pixel (row, col) (un-zoomed view)."""
+    h, w = _render.n_rows_cols(v._data["image"].shape, v.plane)
+    out_h, out_w = v.render_array().shape[:2]
+    return {"x": (col + 0.5) * out_w / w, "y": (row + 0.5) * out_h / h}
+
+
+def test_hover_click_and_keys_on_the_picture(anisotropic_image, small_demo):
+    image, mask = anisotropic_image
+    arr = sitk.GetArrayFromImage(image)
+    v = view.browse(image, mask)
+    v.plane, v.slice = "axial", 4
+    canvas = v.image_widget
+    assert canvas.value[:2] == b"\xff\xd8"  # the same JPEG as before
+    canvas.hover = _display_xy(v, 2, 5)
+    assert "voxel (5, 2, 4), " in v._hover_w.value and f"value {arr[4, 2, 5]:g}" in v._hover_w.value
+    assert v.point != (2, 5)  # hovering does not pick
+    v.slice = 3  # the cursor has not moved: the readout follows the slice
+    assert "voxel (5, 2, 3), " in v._hover_w.value
+    v.slice = 4
+    canvas.click = dict(_display_xy(v, 3, 2), n=1)
+    assert v.point == (3, 2) and (v._row_w.value, v._col_w.value) == (3, 2)
+    assert v.pick()["index"] == (2, 3, 4) and v._point_on_w.value
+    assert "Picked point: voxel (2, 3, 4)" in v._readout_w.value
+    canvas.click = {"x": -5.0, "y": 1.0, "n": 2}  # outside the picture: nothing changes
+    assert v.point == (3, 2)
+    # zoomed: the same pixel of the picture now shows another voxel
+    v.zoom = True
+    r0, _, c0, _ = v._zoom_crop()
+    canvas.click = {"x": 0.5, "y": 0.5, "n": 3}
+    assert v.point == (r0, c0)
+    # keys from the focused picture step slices, clamped at the ends
+    canvas.press("ArrowUp")
+    assert v.slice == 5
+    canvas._handle_custom_msg({"event": "key", "key": "ArrowDown"}, [])  # as the browser sends it
+    assert v.slice == 4
+    canvas.press("PageUp")
+    assert v.slice == v._slice_w.max == 8
+    with pytest.raises(ValueError, match="key must be one of"):
+        canvas.press("Enter")
+    # a CT cohort reads out HU
+    ct = view.browse(small_demo)
+    ct.image_widget.hover = _display_xy(ct, 10, 12)
+    p = ct._describe(_render.slice_to_voxel("axial", ct.slice, 10, 12, ct._data["image"].shape))
+    assert "voxel (" in ct._hover_w.value and f"value {p['value']:g} HU" in ct._hover_w.value
