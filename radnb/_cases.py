@@ -17,22 +17,14 @@ SYMBOL = {"ok": "\u2713", "warning": "\u26a0", "error": "\u2717", "unknown": "?"
 
 
 def read_image(obj):
-    """Return a SimpleITK image from an image, a file path or a DICOM folder."""
+    """Return a SimpleITK image from an image, a file path or a DICOM folder (via :mod:`radnb.io`)."""
     import SimpleITK as sitk
 
     if isinstance(obj, sitk.Image):
         return obj
-    path = Path(obj)
-    if not path.exists():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path in the manifest.")
-    if path.is_dir():
-        reader = sitk.ImageSeriesReader()
-        files = reader.GetGDCMSeriesFileNames(str(path))
-        if not files:
-            raise FileNotFoundError(f"no DICOM series found in folder {str(path)!r}.")
-        reader.SetFileNames(files)
-        return reader.Execute()
-    return sitk.ReadImage(str(path))
+    from radnb.io import read_image as _read
+
+    return _read(obj)
 
 
 def mask_on_image(mask, image):

@@ -40,21 +40,15 @@ def mask_memo_extra(row, image_hash) -> str:
 
 
 def read_case(row):
-    """Read ``row``'s image and mask with :mod:`radnb.io` (SimpleITK if io is unavailable)."""
-    import SimpleITK as sitk
-
+    """Read ``row``'s image and mask with :mod:`radnb.io`."""
     for what in ("image", "mask"):
         if not os.path.exists(row[what]):
             raise FileNotFoundError(
                 f"{what} {row[what]!r} does not exist; fix the path in the manifest "
                 "(or drop the row)"
             )
-    try:
-        from radnb.io import read_image, read_mask
-    except ImportError:  # radnb.io is optional for plain NIfTI/NRRD files
-        if row.get("roi") is not None:
-            raise ValueError("reading an RTSTRUCT/SEG ROI needs radnb.io, which is not available")
-        return sitk.ReadImage(row["image"]), sitk.ReadImage(row["mask"])
+    from radnb.io import read_image, read_mask
+
     image = read_image(row["image"])
     if row.get("roi") is not None or _is_dicom_file(row["mask"]):  # RTSTRUCT / SEG: on the image grid
         return image, read_mask(row["mask"], image, roi=row.get("roi"))

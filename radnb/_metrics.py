@@ -22,8 +22,11 @@ AGREEMENT_COLUMNS = ("dice", "jaccard", "hd95_mm", "hausdorff_mm", "volume_a_ml"
                      "volume_diff_ml", "volume_diff_pct")
 
 
-def _as_bool(mask, label=None, name="mask"):
-    """Return ``(bool array z,y,x, spacing z,y,x or None, image or None)``."""
+def _as_bool(mask, label=None, name="mask", spatial=True):
+    """Return ``(bool array z,y,x, spacing z,y,x or None, image or None)``.
+
+    ``spatial=False`` accepts arrays of any shape (overlap measures need no geometry).
+    """
     import SimpleITK as sitk
 
     if isinstance(mask, sitk.Image):
@@ -33,16 +36,16 @@ def _as_bool(mask, label=None, name="mask"):
     else:
         arr = np.asarray(mask)
         spacing, image = None, None
-        if arr.ndim not in (2, 3):
+        if spatial and arr.ndim not in (2, 3):
             raise ValueError(f"{name} must be a 2D/3D array or a SimpleITK image; got shape {arr.shape}.")
     out = arr == label if label is not None else arr != 0
     return np.asarray(out, dtype=bool), spacing, image
 
 
-def _pair(a, b, label=None, spacing=None):
+def _pair(a, b, label=None, spacing=None, *, spatial=True):
     """Binarise ``a`` and ``b``, check they share one voxel grid, return spacing (z,y,x)."""
-    arr_a, sp_a, img_a = _as_bool(a, label, "a")
-    arr_b, sp_b, img_b = _as_bool(b, label, "b")
+    arr_a, sp_a, img_a = _as_bool(a, label, "a", spatial)
+    arr_b, sp_b, img_b = _as_bool(b, label, "b", spatial)
     if img_a is not None and img_b is not None:
         check_same_grid(img_a, img_b)
     if arr_a.shape != arr_b.shape:
@@ -102,7 +105,7 @@ def dice(a, b, *, label=None, spacing=None) -> float:
     >>> dice([[1, 1, 0]], [[0, 1, 1]])
     0.5
     """
-    arr_a, arr_b, _ = _pair(a, b, label, spacing)
+    arr_a, arr_b, _ = _pair(a, b, label, spacing, spatial=False)
     total = int(arr_a.sum()) + int(arr_b.sum())
     if total == 0:
         return float("nan")
@@ -124,7 +127,7 @@ def jaccard(a, b, *, label=None, spacing=None) -> float:
     >>> round(jaccard([[1, 1, 0]], [[0, 1, 1]]), 4)
     0.3333
     """
-    arr_a, arr_b, _ = _pair(a, b, label, spacing)
+    arr_a, arr_b, _ = _pair(a, b, label, spacing, spatial=False)
     union = int(np.logical_or(arr_a, arr_b).sum())
     if union == 0:
         return float("nan")

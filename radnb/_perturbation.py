@@ -72,12 +72,13 @@ def _plan(n, kinds, seed, distance_mm):
 def _perturb_one(image_path, mask_path, label, plan_row, kwargs):
     import SimpleITK as sitk
 
+    from radnb.io import read_image
     from radnb.segment import perturb_mask
 
-    mask = sitk.ReadImage(str(mask_path))
+    mask = read_image(mask_path)
     image = None
     if plan_row.get("supervoxel_seed") is not None:
-        image = sitk.ReadImage(str(image_path))
+        image = read_image(image_path)
     if plan_row["volume"]:
         mask = perturb_mask(mask, kind=plan_row["volume"], distance_mm=plan_row["distance_mm"],
                             label=label, **kwargs.get(plan_row["volume"], {}))

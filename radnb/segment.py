@@ -266,6 +266,7 @@ def cohort_agreement(manifest, reference_reader: int = 1, other_reader: int = 2,
     import SimpleITK as sitk
 
     from radnb._validation import check_columns
+    from radnb.io import read_image
 
     check_columns(manifest, ["case_id", "mask", "reader"], what="manifest")
     df = manifest.copy()
@@ -293,8 +294,8 @@ def cohort_agreement(manifest, reference_reader: int = 1, other_reader: int = 2,
             if key not in refs.index:
                 raise LookupError(f"no mask from reader {reference_reader} for timepoint {row.timepoint}")
             ref = refs.loc[[key]].iloc[0]
-            a = sitk.ReadImage(str(ref["mask"]))
-            b = sitk.ReadImage(str(row.mask))
+            a = read_image(ref["mask"])
+            b = read_image(row.mask)
             la = int(ref["label"]) if "label" in refs and pd.notna(ref["label"]) else None
             lb = int(row.label) if hasattr(row, "label") and pd.notna(row.label) else None
             a = sitk.Cast(a == la if la is not None else a != 0, sitk.sitkUInt8)
