@@ -28,7 +28,7 @@ from radnb._extract_result import Extraction
 from radnb._validation import check_columns
 
 __all__ = [
-    "extract_features", "Extraction", "load_params", "list_presets", "cache_info",
+    "extract_features", "compare_settings", "Extraction", "load_params", "list_presets", "cache_info",
     "clear_cache", "ExtractionWarning",
 ]
 
@@ -136,6 +136,65 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
             results[i] = res
             bar.update(1)
     return _assemble(rows, results, settings, time.perf_counter() - start)
+
+
+def compare_settings(cohort, variants, params="ct", *, feature_classes=None, cache_dir=None,
+                     n_jobs=-1, progress=False):
+    """Extract the same cases under several settings, to see what a setting does.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        A manifest, as in :func:`extract_features`.
+    variants : dict
+        ``{name: changes}``; each ``changes`` dict overrides entries of the
+        ``setting`` section of ``params`` (e.g. ``{"binWidth": 10}``; ``None``
+        removes a setting, e.g. ``{"resampledPixelSpacing": None}`` keeps the
+        original voxels).
+    params : str, dict or path, default "ct"
+        The base settings (see :func:`load_params`).
+    feature_classes : dict, optional
+        Restrict the features, e.g. ``{"glcm": ["Contrast"]}`` (pyradiomics'
+        ``featureClass`` section); default: those of ``params``.
+    cache_dir, n_jobs, progress
+        As in :func:`extract_features`; every variant uses the cache.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The features of every variant stacked, with a ``setting`` column (the
+        variant's name) after the identifier columns. Failed cases are left out
+        with a warning, as in :func:`extract_features`.
+
+    Examples
+    --------
+    >>> from radnb.datasets import load_demo_cohort
+    >>> cases = load_demo_cohort().head(4)  # doctest: +SKIP
+    >>> table = compare_settings(cases, {"bin 10": {"binWidth": 10}, "bin 25": {"binWidth": 25}},
+    ...                          feature_classes={"glcm": ["Contrast"]})  # doctest: +SKIP
+    >>> table.pivot_table(index="case_id", columns="setting",
+    ...                   values="original_glcm_Contrast")  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    if not isinstance(variants, dict) or not variants:
+        raise ValueError(
+            "variants must be a non-empty dict {name: {setting: value}}, e.g. "
+            f"{{'bin 10': {{'binWidth': 10}}}}; got {variants!r}."
+        )
+    base = load_params(params)
+    tables = []
+    for name, changes in variants.items():
+        settings = {**base, "setting": {**base["setting"], **changes}}
+        if feature_classes is not None:
+            settings["featureClass"] = feature_classes
+        result = extract_features(cohort, params=settings, cache_dir=cache_dir, n_jobs=n_jobs,
+                                  progress=progress)
+        table = result.features.copy()
+        at = sum(c in table.columns for c in ("case_id", "reader", "timepoint", "site"))
+        table.insert(at, "setting", name)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def cache_info(cache_dir=None) -> dict:

@@ -424,3 +424,24 @@ def test_repr_summarises(tiny, tmp_path):
     assert "4 of 4" in text and "features per row" in text
     assert "<table>" in res._repr_html_()
     assert set(res.feature_names) == set(res.features.columns[4:])
+
+
+def test_compare_settings_stacks_variants_with_the_same_values_as_single_calls(small_demo, tmp_path):
+    from radnb.extract import compare_settings
+
+    cases = small_demo[(small_demo["reader"] == 1) & (small_demo["timepoint"] == 1)].head(3)
+    classes = {"glcm": ["Contrast"], "firstorder": ["Mean"]}
+    variants = {"bin 10": {"binWidth": 10}, "original voxels": {"resampledPixelSpacing": None}}
+    table = compare_settings(cases, variants, feature_classes=classes, cache_dir=tmp_path, n_jobs=1)
+    assert table["setting"].unique().tolist() == list(variants)
+    assert list(table.columns[:5]) == ["case_id", "reader", "timepoint", "site", "setting"]
+    base = load_params("ct")
+    for name, change in variants.items():
+        params = {**base, "featureClass": classes, "setting": {**base["setting"], **change}}
+        single = extract_features(cases, params=params, cache_dir=tmp_path / "single", n_jobs=1,
+                                  progress=False).features
+        got = table[table["setting"] == name].reset_index(drop=True)
+        for col in ("original_glcm_Contrast", "original_firstorder_Mean"):
+            assert got[col].tolist() == single[col].tolist(), (name, col)
+    with pytest.raises(ValueError, match="variants must be a non-empty dict"):
+        compare_settings(cases, {})
