@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from radnb._features import FEATURE_CLASSES
+from radnb._utils.features import FEATURE_CLASSES
 from radnb.reproducibility import ICCFilter, feature_icc
 
 

@@ -1,6 +1,6 @@
 """radnb: a Jupyter-centric research toolkit for radiomics.
 
-One module per step of a radiomics study, each a thin layer over the field's
+One package per step of a radiomics study, each a thin layer over the field's
 libraries (pyradiomics, SimpleITK, pandas, seaborn, statsmodels, scikit-learn):
 
 ========================  ====================================================

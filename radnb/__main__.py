@@ -115,10 +115,11 @@ def _extract(args) -> int:
 
 
 def _demo(args) -> int:
-    from radnb import datasets
+    from radnb.datasets import load_demo_cohort
+    from radnb.datasets._loaders import _demo_folder
 
-    manifest = datasets.load_demo_cohort(args.dir, n_patients=args.n_patients)
-    folder = datasets._demo_folder(args.dir, args.n_patients, 3, 0)
+    manifest = load_demo_cohort(args.dir, n_patients=args.n_patients)
+    folder = _demo_folder(args.dir, args.n_patients, 3, 0)
     print(f"demo cohort: {manifest.case_id.nunique()} patients, {len(manifest)} image+mask rows")
     print(f"folder:   {folder}")
     print(f"manifest: {folder / 'manifest.csv'}")

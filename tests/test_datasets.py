@@ -24,7 +24,9 @@ def test_fetch_pyradiomics_cases_from_local_folder(pyradiomics_dir):
 def test_fetch_pyradiomics_cases_checksums_match_local_files(pyradiomics_dir):
     import hashlib
 
-    for name, digest in datasets._PYRADIOMICS_SHA256.items():
+    from radnb.datasets._loaders import _PYRADIOMICS_SHA256
+
+    for name, digest in _PYRADIOMICS_SHA256.items():
         assert hashlib.sha256((pyradiomics_dir / name).read_bytes()).hexdigest() == digest
 
 

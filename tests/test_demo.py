@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radnb._demo import make_demo_cohort
+from radnb.datasets._demo import make_demo_cohort
 
 MANIFEST_COLUMNS = {
     "case_id", "image", "mask", "label", "reader", "timepoint", "site", "modality",
@@ -180,7 +180,7 @@ def test_ground_truth_table(small):
 
 
 def test_genes_table_and_module(small):
-    from radnb._demo_clinical import GENE_MODULE
+    from radnb.datasets._demo_clinical import GENE_MODULE
 
     folder, _ = small
     genes = pd.read_csv(folder / "genes.csv")
@@ -234,7 +234,7 @@ def test_latent_model_at_scale():
     from lifelines import CoxPHFitter
     from scipy.stats import spearmanr
 
-    from radnb._demo_clinical import GENE_MODULE, draw_genes, draw_patients, site_table
+    from radnb.datasets._demo_clinical import GENE_MODULE, draw_genes, draw_patients, site_table
 
     rng = np.random.default_rng(11)
     sites = site_table(3, rng)

@@ -58,7 +58,7 @@ def test_auc_equals_sklearn_and_bootstrap_ci_is_close_to_delong(asah):
 
 def test_delong_variance_equals_brute_force_structural_components(rng):
     """DeLong (1988) eq. via the O(m n) placement values, against the fast Sun & Xu form."""
-    from radnb import _roc
+    from radnb.evaluate import _roc
 
     y = rng.integers(0, 2, 60)
     s = np.round(rng.normal(size=60) + y, 1)  # ties on purpose

@@ -334,7 +334,7 @@ def test_polygon_fill_matches_skimage():
     """Our scan-line fill gives the voxels of skimage.draw.polygon (established implementation)."""
     from skimage.draw import polygon
 
-    from radnb._dicom_masks import fill_polygon
+    from radnb.io._dicom_masks import fill_polygon
 
     rng = np.random.default_rng(3)
     for n in (3, 5, 12, 40):

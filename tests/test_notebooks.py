@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -29,6 +30,8 @@ def test_notebook_stored_clean_with_learning_goal(path):
     assert "filterwarnings(\"ignore\")" not in text and "def " not in text, (
         f"{path.name}: notebooks call radnb; helpers and warning filters belong in the package"
     )
+    private = sorted(set(re.findall(r"radnb(?:\.\w+)*\._[a-z]\w*", text)))
+    assert not private, f"{path.name} uses private names {private}; use the public API"
 
 
 @pytest.mark.notebook

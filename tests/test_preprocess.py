@@ -177,7 +177,7 @@ def test_compare_before_after_shows_same_place_after_resampling(rotated, plane):
 
 
 def test_compare_before_after_slice_through_same_physical_point(anisotropic_image):
-    from radnb._compare import _matching_index, _slice_point
+    from radnb.preprocess._compare import _matching_index, _slice_point
 
     image, mask = anisotropic_image
     after = pp.resample(image, (0.8, 0.9, 0.5), "nearest")

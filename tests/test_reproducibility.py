@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from radnb import reproducibility as rep
-from radnb._icc import ICC_TYPES
+from radnb.reproducibility._icc import ICC_TYPES
 
 matplotlib.use("Agg")
 
@@ -379,7 +379,7 @@ def test_feature_icc_perfect_and_constant_features(rng):
 def test_perturbation_study_on_demo_cases(small_demo, tmp_path):
     import SimpleITK as sitk
 
-    from radnb._perturbation import _plan
+    from radnb.reproducibility._perturbation import _plan
     from radnb.extract import load_params
 
     params = load_params("ct")

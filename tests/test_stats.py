@@ -99,7 +99,7 @@ def test_table_one_html_escapes_less_than_but_table_keeps_it():
 
 
 def test_format_p_as_journals_print_it():
-    from radnb._format import format_number, format_p
+    from radnb._utils.formatting import format_number, format_p
 
     assert format_p(0.000433) == "p < 0.001" and format_p(0.001) == "p = 0.001"
     assert format_p(0.04349) == "p = 0.043" and format_p(float("nan")) == "p = n/a"
@@ -355,7 +355,7 @@ def test_radscore_with_combat_inside_folds():
 
 
 def test_one_se_rule_picks_sparsest_within_one_se():
-    from radnb._radscore import one_se_rule
+    from radnb.stats._radscore import one_se_rule
 
     cv = {"mean_test_score": [0.60, 0.70, 0.74, 0.75], "std_test_score": [0.1, 0.1, 0.1, 0.1],
           "param_model__C": [0.01, 0.1, 1.0, 10.0],

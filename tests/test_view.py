@@ -1,4 +1,4 @@
-"""radnb.view and its rendering logic (radnb._render), without a browser."""
+"""radnb.view and its rendering logic (radnb.view._render), without a browser."""
 from __future__ import annotations
 
 import time
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 
-from radnb import _render, view
+from radnb.view import _render
+from radnb import view
 
 # ---------------------------------------------------------------- orientation
 
@@ -126,7 +127,7 @@ def test_dice_matches_scipy(rng):
 
 
 def test_guess_modality():
-    from radnb._cases import guess_modality
+    from radnb.view._cases import guess_modality
 
     assert guess_modality(np.array([-1000, 40], dtype=np.int16)) == "CT"
     assert guess_modality(np.array([-120, 60], dtype=np.int16)) == "CT"  # soft-tissue crop
@@ -325,7 +326,7 @@ def test_view3d_offline_falls_back(anisotropic_image, monkeypatch):
 def test_is_online_never_hangs():
     import socket
 
-    from radnb._viewer3d import is_online
+    from radnb.view._viewer3d import is_online
 
     # a local server that accepts connections but never answers (like a dead proxy)
     with socket.socket() as server:
@@ -390,7 +391,7 @@ def test_view3d_niivue_gets_image_and_mask_in_patient_space(anisotropic_image, m
 
 
 def test_view3d_2d_backend_and_bad_backend(anisotropic_image):
-    from radnb._viewer import Viewer
+    from radnb.view._viewer import Viewer
 
     image, mask = anisotropic_image
     assert isinstance(view.view3d(image, mask, backend="2d"), Viewer)

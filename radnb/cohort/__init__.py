@@ -1,0 +1,27 @@
+"""Cohorts: the manifest table, building it from a folder, and validating it.
+
+A cohort is a :class:`pandas.DataFrame` *manifest*, one row per image + mask
+pair, with columns
+
+``case_id``    the patient (str)
+``image``      path to the image (file or DICOM series folder)
+``mask``       path to the mask (label image, DICOM-SEG or RTSTRUCT)
+``label``      ROI label value in the mask (default 1)
+``reader``     who drew the mask (default 1)
+``timepoint``  scan number, e.g. 2 for a rescan (default 1)
+``site``       centre / scanner (default ``"unknown"``)
+``roi``        optional: ROI name inside an RTSTRUCT or DICOM-SEG mask
+
+plus any clinical columns. A row is identified by (``case_id``,
+``timepoint``, ``reader``).
+"""
+
+from radnb.cohort._manifest import KEYS, load_manifest, from_folder, validate, summarize
+
+__all__ = [
+    "KEYS",
+    "load_manifest",
+    "from_folder",
+    "validate",
+    "summarize",
+]

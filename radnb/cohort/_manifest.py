@@ -1,0 +1,256 @@
+"""The manifest table: read it, build it from a folder, validate and summarise it.
+
+Public names are re-exported by :mod:`radnb.cohort`, which documents the step.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+import warnings
+from pathlib import Path
+
+from radnb._utils.validation import check_columns
+
+
+KEYS = ["case_id", "timepoint", "reader"]
+REQUIRED = ["case_id", "image", "mask"]
+DEFAULTS = {"label": 1, "reader": 1, "timepoint": 1, "site": "unknown"}
+_ORDER = ["case_id", "timepoint", "reader", "site", "image", "mask", "label"]
+
+
+def load_manifest(path_or_df, root=None):
+    """Read a cohort manifest and make it ready to use.
+
+    Parameters
+    ----------
+    path_or_df : str, Path or pandas.DataFrame
+        A CSV (``.csv``, ``.tsv``) or Excel (``.xlsx``, ``.xls``) file, or a DataFrame.
+    root : str or Path, optional
+        Folder that relative ``image`` / ``mask`` paths are relative to.
+        Default: the manifest file's folder (or the working directory for a DataFrame).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with absolute paths, ``case_id`` as text, and ``label``, ``reader``,
+        ``timepoint`` and ``site`` filled with defaults where absent.
+
+    Raises
+    ------
+    ValueError
+        If ``case_id``, ``image`` or ``mask`` is missing, or two rows share
+        (``case_id``, ``timepoint``, ``reader``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = load_manifest(pd.DataFrame({"case_id": [1], "image": ["ct.nii.gz"],
+    ...                                 "mask": ["gtv.nii.gz"]}), root="/data")
+    >>> m.loc[0, ["case_id", "image", "reader", "label"]].tolist()
+    ['1', '/data/ct.nii.gz', 1, 1]
+    """
+    import pandas as pd
+
+    if isinstance(path_or_df, pd.DataFrame):
+        df = path_or_df.copy()
+        base = Path(root) if root is not None else Path.cwd()
+    else:
+        path = Path(path_or_df)
+        if not path.exists():
+            raise FileNotFoundError(f"manifest file {str(path)!r} does not exist.")
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(path)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            df = pd.read_csv(path, sep=None, engine="python")
+        else:
+            raise ValueError(
+                f"manifest {str(path)!r}: unsupported file type {suffix!r}; use .csv, .tsv or .xlsx."
+            )
+        base = Path(root) if root is not None else path.resolve().parent
+    df.columns = [str(c).strip() for c in df.columns]
+    check_columns(df, REQUIRED, what="manifest")
+    for col, default in DEFAULTS.items():
+        if col not in df.columns:
+            df[col] = default
+        else:
+            df[col] = df[col].fillna(default)
+    df["case_id"] = df["case_id"].astype(str)
+    df["site"] = df["site"].astype(str)
+    for col in ("reader", "timepoint", "label"):
+        df[col] = _as_int(df[col], col)
+    for col in ("image", "mask"):
+        df[col] = [_resolve(p, base) for p in df[col]]
+    dup = df.duplicated(KEYS, keep=False)
+    if dup.any():
+        rows = df.loc[dup, KEYS].drop_duplicates().to_dict("records")[:5]
+        raise ValueError(
+            f"manifest has {int(dup.sum())} rows sharing (case_id, timepoint, reader), e.g. {rows}; "
+            "give each rescan a different 'timepoint' and each segmentation a different 'reader'."
+        )
+    order = [c for c in _ORDER if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]].reset_index(drop=True)
+
+
+def from_folder(folder, image_glob="*_image.*", mask_glob="*_label.*", **columns):
+    """Build a manifest by pairing image and mask files found in a folder.
+
+    The case id is the part of each file name matched by the first ``*`` of the
+    pattern: with ``image_glob="*_image.nrrd"``, ``brain1_image.nrrd`` is case
+    ``brain1``. Patterns may contain folders, e.g. ``"*/ct.nii.gz"`` (the
+    folder name is then the case id).
+
+    Parameters
+    ----------
+    folder : str or Path
+    image_glob, mask_glob : str
+        Glob patterns relative to ``folder``.
+    **columns
+        Constant columns to add, e.g. ``site="A"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest (see :func:`load_manifest`). Files without a partner are
+        left out with a warning that names them.
+
+    Examples
+    --------
+    >>> manifest = from_folder("../shared/data/pyradiomics")  # doctest: +SKIP
+    >>> sorted(manifest.case_id)  # doctest: +SKIP
+    ['brain1', 'brain2', 'breast1', 'lung1', 'lung2']
+    """
+    import pandas as pd
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {str(folder)!r} does not exist.")
+    images, masks = _match(folder, image_glob), _match(folder, mask_glob)
+    if not images:
+        raise ValueError(
+            f"no file in {str(folder)!r} matches image_glob={image_glob!r}; "
+            f"it holds e.g. {sorted(p.name for p in folder.iterdir())[:5]}."
+        )
+    lonely = sorted(set(images) ^ set(masks))
+    if lonely:
+        warnings.warn(
+            f"{len(lonely)} case(s) have an image but no mask or the reverse and are left out: "
+            f"{lonely[:10]}", UserWarning, stacklevel=2,
+        )
+    cases = sorted(set(images) & set(masks))
+    df = pd.DataFrame({"case_id": cases, "image": [str(images[c]) for c in cases],
+                       "mask": [str(masks[c]) for c in cases]})
+    for key, value in columns.items():
+        df[key] = value
+    return load_manifest(df, root=folder)
+
+
+def validate(manifest, *, tolerance: float = 1e-3, min_voxels: int = 64):
+    """Check every image + mask pair before extraction; never raises for a bad case.
+
+    Checks, one row each per manifest row: ``image`` and ``mask`` (file exists
+    and is readable), ``dimensionality`` (3D), ``geometry`` (size, spacing,
+    origin and direction agree within ``tolerance``), ``mask_integer``,
+    ``mask_empty``, ``label`` (present in the mask), ``roi_size`` (voxel count,
+    and at least 2 dimensions thicker than one voxel, as pyradiomics needs),
+    ``border`` (ROI touches the image border).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame or path
+        A manifest (see :func:`load_manifest`).
+    tolerance : float, default 1e-3
+        Allowed difference in spacing (mm), origin (mm) and direction cosines.
+    min_voxels : int, default 64
+        ROIs with fewer voxels get a warning (texture features are unstable).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``case_id``, ``timepoint``, ``reader``, ``check``,
+        ``severity`` (``"ok"``, ``"warning"``, ``"error"``) and ``message``
+        (what was found and what to do).
+
+    Raises
+    ------
+    ValueError
+        Only for a malformed manifest (missing columns, duplicate rows).
+
+    See Also
+    --------
+    summarize : one row per manifest row with the worst severity.
+
+    Examples
+    --------
+    >>> from radnb.datasets import load_demo_cohort
+    >>> table = validate(load_demo_cohort())  # doctest: +SKIP
+    >>> table.severity.value_counts()  # doctest: +SKIP
+    """
+    from radnb.cohort._checks import check_pair
+
+    manifest = load_manifest(manifest)
+    rows = []
+    for rec in manifest.to_dict("records"):
+        key = {k: rec[k] for k in KEYS}
+        for check, severity, message in check_pair(rec, tolerance=tolerance, min_voxels=min_voxels):
+            rows.append({**key, "check": check, "severity": severity, "message": message})
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=KEYS + ["check", "severity", "message"])
+
+
+def summarize(validation):
+    """One row per manifest row: worst severity and the problems found.
+
+    Parameters
+    ----------
+    validation : pandas.DataFrame
+        Output of :func:`validate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``case_id``, ``timepoint``, ``reader``, ``status`` (worst severity),
+        ``n_errors``, ``n_warnings`` and ``problems`` (messages joined).
+    """
+    rank = {"ok": 0, "warning": 1, "error": 2}
+    out = []
+    for key, grp in validation.groupby(KEYS, sort=False):
+        worst = max(grp["severity"], key=rank.__getitem__)
+        bad = grp[grp["severity"] != "ok"]
+        out.append({
+            **dict(zip(KEYS, key)), "status": worst,
+            "n_errors": int((grp["severity"] == "error").sum()),
+            "n_warnings": int((grp["severity"] == "warning").sum()),
+            "problems": "; ".join(f"{c}: {m}" for c, m in zip(bad["check"], bad["message"])),
+        })
+    import pandas as pd
+
+    return pd.DataFrame(out)
+
+
+def _as_int(series, name):
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce")
+    if values.isna().any() or (values % 1 != 0).any():
+        bad = series[values.isna() | (values % 1 != 0)].tolist()[:5]
+        raise ValueError(f"manifest column {name!r} must hold whole numbers; got {bad}.")
+    return values.astype(int)
+
+
+def _resolve(path, base: Path) -> str:
+    if path is None or (isinstance(path, float) and path != path):
+        return ""
+    p = Path(str(path).strip()).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def _match(folder: Path, pattern: str) -> dict:
+    regex = re.compile(fnmatch.translate(pattern).replace(".*", "(.*)", 1))
+    found = {}
+    for path in sorted(folder.glob(pattern)):
+        m = regex.match(path.relative_to(folder).as_posix())
+        if m:
+            found[m.group(1)] = path
+    return found

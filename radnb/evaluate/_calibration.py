@@ -1,0 +1,284 @@
+"""Calibration and decision-curve analysis (public through :mod:`radnb.evaluate`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from radnb.evaluate._roc import wilson_ci
+from radnb._utils.validation import check_binary, check_range
+
+__all__ = ["calibration", "plot_calibration", "decision_curve", "plot_decision_curve",
+           "CalibrationResult"]
+
+
+@dataclass
+class CalibrationResult:
+    """Result of :func:`calibration`: a binned ``curve`` and a ``summary`` table."""
+
+    curve: pd.DataFrame
+    summary: pd.DataFrame
+
+    def __repr__(self):
+        return ("CalibrationResult\n" + self.summary.round(3).to_string(index=False))
+
+
+def calibration(y_true, prob, n_bins=10, *, alpha=0.05):
+    """Calibration of predicted probabilities: curve, Brier, intercept, slope, Hosmer-Lemeshow.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1
+        Observed outcome (1 = event).
+    prob : array-like of float in (0, 1)
+        Predicted probability of the event.
+    n_bins : int, default 10
+        Number of groups of equal size by predicted risk (deciles by default),
+        used for the curve and for Hosmer-Lemeshow.
+    alpha : float, default 0.05
+        1 - confidence level.
+
+    Returns
+    -------
+    CalibrationResult
+        ``curve``: one row per group with ``bin``, ``n``, ``predicted`` (mean
+        predicted risk), ``observed`` (event rate), ``ci_low``, ``ci_high``
+        (Wilson interval of the observed rate).
+        ``summary``: rows ``Brier``, ``intercept`` (calibration-in-the-large,
+        ideal 0), ``slope`` (ideal 1), ``Hosmer-Lemeshow`` with columns
+        ``statistic``, ``SE``, ``ci_low``, ``ci_high``, ``p-val`` (for intercept
+        against 0, slope against 1, Hosmer-Lemeshow chi-square with
+        ``n_bins - 2`` degrees of freedom) and ``df``.
+
+    Notes
+    -----
+    The intercept is that of the logistic model ``logit P(y) = a + logit(p)``
+    (the prediction as offset); the slope is ``b`` in ``logit P(y) = a + b *
+    logit(p)`` (Cox 1958; Van Calster et al. 2016). Wald intervals. A slope
+    below 1 means predictions are too extreme (overfitting). Hosmer-Lemeshow:
+    ``sum over groups and both outcomes of (O - E)^2 / E`` (Hosmer & Lemeshow
+    1980); with few events per group it is unreliable and, like every test,
+    says little in small samples - look at the curve.
+
+    References
+    ----------
+    Cox DR. Two further applications of a model for binary regression.
+    Biometrika 1958;45:562-565.
+    Van Calster B et al. A calibration hierarchy for risk models was defined.
+    J Clin Epidemiol 2016;74:167-176.
+    Hosmer DW, Lemeshow S. Goodness of fit tests for the multiple logistic
+    regression model. Commun Stat 1980;9:1043-1069.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 500)
+    >>> y = rng.binomial(1, p)
+    >>> res = calibration(y, p)
+    >>> res.summary["measure"].tolist()
+    ['Brier', 'intercept', 'slope', 'Hosmer-Lemeshow']
+    """
+    from scipy.stats import chi2, norm
+
+    y = check_binary("y_true", y_true)
+    p = np.asarray(prob, dtype=float)
+    if p.shape != y.shape:
+        raise ValueError(f"prob must have one value per case ({y.size}); got shape {p.shape}.")
+    if not np.all((p > 0) & (p < 1)):
+        raise ValueError("prob must lie strictly between 0 and 1; clip predictions "
+                         "(e.g. np.clip(p, 1e-6, 1 - 1e-6)) or pass probabilities, not scores.")
+    check_range("n_bins", n_bins, 2, None)
+    z = norm.ppf(1 - alpha / 2)
+    lp = np.log(p / (1 - p))
+    ones = np.ones_like(lp)
+    a, cov_a = _logistic(y, ones[:, None], offset=lp)
+    ab, cov_ab = _logistic(y, np.column_stack([ones, lp]))
+    se_a, se_b = np.sqrt(cov_a[0, 0]), np.sqrt(cov_ab[1, 1])
+    bins = _risk_groups(p, n_bins)
+    g = pd.DataFrame({"bin": bins, "y": y, "p": p}).groupby("bin")
+    curve = pd.DataFrame({"n": g.size(), "predicted": g["p"].mean(), "events": g["y"].sum()})
+    curve["observed"] = curve["events"] / curve["n"]
+    curve["ci_low"], curve["ci_high"] = wilson_ci(curve["events"], curve["n"], alpha)
+    curve = curve.reset_index()
+    expected = g["p"].sum().to_numpy()
+    obs, n_g = curve["events"].to_numpy(), curve["n"].to_numpy()
+    hl = np.sum((obs - expected) ** 2 / expected
+                + ((n_g - obs) - (n_g - expected)) ** 2 / (n_g - expected))
+    df = len(curve) - 2
+    summary = pd.DataFrame({
+        "measure": ["Brier", "intercept", "slope", "Hosmer-Lemeshow"],
+        "statistic": [np.mean((p - y) ** 2), a[0], ab[1], hl],
+        "SE": [np.nan, se_a, se_b, np.nan],
+        "ci_low": [np.nan, a[0] - z * se_a, ab[1] - z * se_b, np.nan],
+        "ci_high": [np.nan, a[0] + z * se_a, ab[1] + z * se_b, np.nan],
+        "p-val": [np.nan, 2 * norm.sf(abs(a[0] / se_a)), 2 * norm.sf(abs((ab[1] - 1) / se_b)),
+                  chi2.sf(hl, df) if df > 0 else np.nan],
+        "df": [np.nan, np.nan, np.nan, df],
+    })
+    return CalibrationResult(curve=curve[["bin", "n", "predicted", "observed", "ci_low",
+                                          "ci_high"]], summary=summary)
+
+
+def _risk_groups(p, n_bins):
+    """Groups of (nearly) equal size by predicted risk; tied risks stay together."""
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
+    return np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2) + 1
+
+
+def _logistic(y, X, offset=None, tol=1e-10, max_iter=100):
+    """Maximum-likelihood logistic regression by Newton-Raphson; (coef, covariance)."""
+    offset = np.zeros(len(y)) if offset is None else offset
+    beta = np.zeros(X.shape[1])
+    for _ in range(max_iter):
+        eta = offset + X @ beta
+        mu = 1 / (1 + np.exp(-eta))
+        w = mu * (1 - mu)
+        info = X.T @ (X * w[:, None])
+        step = np.linalg.solve(info, X.T @ (y - mu))
+        beta = beta + step
+        if np.max(np.abs(step)) < tol:
+            break
+    mu = 1 / (1 + np.exp(-(offset + X @ beta)))
+    info = X.T @ (X * (mu * (1 - mu))[:, None])
+    return beta, np.linalg.inv(info)
+
+
+def plot_calibration(y_true, prob, n_bins=10, *, ax=None, label=None):
+    """Calibration plot: observed event rate (with 95% CI) against predicted risk.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_calibration(y, p)  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    res = calibration(y_true, prob, n_bins)
+    c = res.curve
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
+    s = res.summary.set_index("measure")["statistic"]
+    text = f"{label + ': ' if label else ''}slope {s['slope']:.2f}, intercept {s['intercept']:.2f}"
+    ax.errorbar(c["predicted"], c["observed"],
+                yerr=np.clip([c["observed"] - c["ci_low"], c["ci_high"] - c["observed"]], 0, None),
+                fmt="o-", capsize=3, label=text)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Predicted risk (probability)")
+    ax.set_ylabel("Observed event rate (proportion)")
+    ax.legend(fontsize="small", loc="upper left")
+    return ax
+
+
+def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
+    """Net benefit of deciding by predicted risk, against treat-all and treat-none.
+
+    A patient is treated (test-positive) when risk >= threshold ``pt`` (at
+    ``pt = 0``: when risk > 0).
+    ``net benefit = TP/n - FP/n * pt / (1 - pt) - harm`` (Vickers & Elkin 2006);
+    treat-all is ``prevalence - (1 - prevalence) * pt / (1 - pt)``, treat-none 0.
+    Conventions follow the R package dcurves.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1
+    probs : array-like, dict of name -> array-like, or DataFrame
+        Predicted risks of one or more models.
+    thresholds : array-like, default ``np.arange(0, 1, 0.01)``
+        Threshold probabilities, each in [0, 1).
+    harm : float or dict of name -> float, default 0
+        Harm of the test itself, in net-benefit units, subtracted for the models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``model`` (including ``"Treat All"``, ``"Treat None"``),
+        ``threshold``, ``n``, ``pos_rate``, ``test_pos_rate``, ``tp_rate``,
+        ``fp_rate``, ``harm``, ``net_benefit``, ``net_intervention_avoided``
+        (per 1 patient; ``NaN`` at threshold 0).
+
+    References
+    ----------
+    Vickers AJ, Elkin EB. Decision curve analysis: a novel method for evaluating
+    prediction models. Med Decis Making 2006;26:565-574.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.3, 0.7, 0.8, 0.2, 0.4])
+    >>> dc = decision_curve(y, {"model": p}, thresholds=[0.1, 0.5])
+    >>> dc["model"].unique().tolist()
+    ['Treat All', 'Treat None', 'model']
+    """
+    y = check_binary("y_true", y_true)
+    if isinstance(probs, pd.DataFrame):
+        probs = {c: probs[c].to_numpy() for c in probs.columns}
+    elif not isinstance(probs, dict):
+        probs = {"model": probs}
+    pt = np.arange(0, 1, 0.01) if thresholds is None else np.asarray(thresholds, dtype=float)
+    if pt.size == 0 or pt.min() < 0 or pt.max() >= 1:
+        raise ValueError("thresholds must lie in [0, 1); e.g. np.arange(0, 0.5, 0.01).")
+    n = y.size
+    prev = y.mean()
+    odds = pt / (1 - pt)
+    rows = [pd.DataFrame({"model": "Treat All", "threshold": pt, "test_pos_rate": 1.0,
+                          "tp_rate": prev, "fp_rate": 1 - prev, "harm": 0.0}),
+            pd.DataFrame({"model": "Treat None", "threshold": pt, "test_pos_rate": 0.0,
+                          "tp_rate": 0.0, "fp_rate": 0.0, "harm": 0.0})]
+    for name, p in probs.items():
+        p = np.asarray(p, dtype=float)
+        if p.shape != y.shape:
+            raise ValueError(f"probs[{name!r}] must have one value per case ({n}).")
+        # a threshold of 0 is taken as the smallest positive risk, so that a risk of
+        # exactly 0 never leads to treatment (as R dcurves does)
+        pos = p[None, :] >= np.where(pt > 0, pt, np.finfo(float).tiny)[:, None]
+        h = harm.get(name, 0.0) if isinstance(harm, dict) else harm
+        rows.append(pd.DataFrame({
+            "model": name, "threshold": pt, "test_pos_rate": pos.mean(axis=1),
+            "tp_rate": (pos & (y == 1)).sum(axis=1) / n,
+            "fp_rate": (pos & (y == 0)).sum(axis=1) / n, "harm": float(h)}))
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(2, "n", n)
+    out.insert(3, "pos_rate", prev)
+    o = np.tile(odds, len(out) // pt.size)
+    out["net_benefit"] = out["tp_rate"] - out["fp_rate"] * o - out["harm"]
+    nb_all = np.tile(out.loc[out["model"] == "Treat All", "net_benefit"].to_numpy(),
+                     len(out) // pt.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nia = np.where(o > 0, (out["net_benefit"] - nb_all) / o, np.nan)
+    out["net_intervention_avoided"] = nia
+    return out
+
+
+def plot_decision_curve(y_true, probs, thresholds=None, *, harm=0.0, ax=None):
+    """Plot net benefit against threshold probability for models, treat-all, treat-none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_decision_curve(y, {"Rad-score": p}, np.arange(0, 0.6, 0.01))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    dc = decision_curve(y_true, probs, thresholds, harm=harm)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4))
+    styles = {"Treat All": dict(color="grey", lw=1), "Treat None": dict(color="black", lw=1, ls=":")}
+    for name, d in dc.groupby("model", sort=False):
+        ax.plot(d["threshold"], d["net_benefit"], label=name, **styles.get(name, {"lw": 2}))
+    top = dc["pos_rate"].iloc[0]
+    ax.set_ylim(-0.05 * max(top, 0.2), top * 1.1 + 0.01)
+    ax.set_xlabel("Threshold probability (risk at which you would treat)")
+    ax.set_ylabel("Net benefit (true positives per patient)")
+    ax.legend(fontsize="small")
+    return ax

@@ -1,0 +1,80 @@
+"""The :class:`Extraction` result object returned by ``radnb.extract.extract_features``."""
+from __future__ import annotations
+
+import html
+
+__all__ = ["Extraction"]
+
+
+class Extraction:
+    """Result of :func:`radnb.extract.extract_features`.
+
+    Attributes
+    ----------
+    features : pandas.DataFrame
+        One row per successfully extracted manifest row: ``case_id``, ``reader``,
+        ``timepoint``, ``site``, then one column per feature, named as
+        pyradiomics names it (``original_glcm_Contrast``).
+    diagnostics : pandas.DataFrame
+        The same identifiers and pyradiomics' ``diagnostics_*`` values
+        (versions, settings, image and mask properties), kept out of
+        ``features`` so statistics never mistake them for features.
+    errors : pandas.DataFrame
+        One row per failed manifest row: ``case_id``, ``timepoint``,
+        ``reader``, ``stage`` (``"read"`` or ``"extract"``) and ``message``.
+    cache_stats : dict
+        This call's cache use: ``hits`` / ``misses`` (cache units: one feature
+        class of one filtered image), ``cases_cached`` (every unit came from
+        the cache: ``misses`` 0 for that row, nothing was recomputed),
+        ``cases_computed`` (at least one unit was a miss, so pyradiomics ran
+        for that row - also when only a newly enabled feature class or filter
+        was computed and the rest came from the cache) and ``cases_failed``.
+        ``cases_cached + cases_computed + cases_failed`` is the number of rows.
+    settings : dict
+        The effective pyradiomics settings (see :func:`radnb.extract.load_params`).
+    seconds : float
+        Wall-clock time of the call.
+    """
+
+    def __init__(self, features, diagnostics, errors, cache_stats, settings, seconds):
+        self.features = features
+        self.diagnostics = diagnostics
+        self.errors = errors
+        self.cache_stats = cache_stats
+        self.settings = settings
+        self.seconds = seconds
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The feature columns of :attr:`features`."""
+        from radnb._utils.features import feature_columns
+
+        return feature_columns(self.features)
+
+    def _summary(self):
+        s = self.cache_stats
+        n_rows = len(self.features) + len(self.errors)
+        return [
+            ("rows extracted", f"{len(self.features)} of {n_rows}"),
+            ("features per row", str(len(self.feature_names))),
+            ("failed rows", f"{len(self.errors)}" + (" (see .errors)" if len(self.errors) else "")),
+            ("image types", ", ".join(self.settings.get("imageType", {}))),
+            ("cache", f"{s.get('cases_cached', 0)} rows from cache, {s.get('cases_computed', 0)} "
+                      f"computed ({s.get('hits', 0)} unit hits, {s.get('misses', 0)} misses)"),
+            ("time", f"{self.seconds:.1f} s"),
+        ]
+
+    def __repr__(self):
+        lines = [f"  {k}: {v}" for k, v in self._summary()]
+        return "Extraction(\n" + "\n".join(lines) + "\n)"
+
+    def _repr_html_(self):
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self._summary()
+        )
+        err = ""
+        if len(self.errors):
+            err = "<p><b>Failed rows</b> (first 5):</p>" + self.errors.head(5).to_html(index=False)
+        return f"<div><b>radnb Extraction</b><table>{rows}</table>{err}</div>"

@@ -1,0 +1,69 @@
+"""Semi-automatic segmentation, mask clean-up, mask perturbation and agreement.
+
+The steps a reader follows to outline a lesion with help from the computer:
+
+1. pick a seed inside the lesion and let :func:`region_grow` (or
+   :func:`threshold`) find the voxels that look alike;
+2. clean up: keep the :func:`largest_component`, :func:`fill_holes`,
+   :func:`smooth` the outline;
+3. compare with another outline: :func:`dice`, :func:`jaccard`,
+   :func:`hausdorff95`, :func:`volume_difference`, or all at once with
+   :func:`agreement`; a whole cohort with :func:`cohort_agreement`.
+
+Perturbations (:func:`erode_dilate`, :func:`perturb_contour`,
+:func:`translate_mask`, :func:`randomize_supervoxels`, :func:`perturb_mask`)
+mimic a second reader, to test which features survive small outline changes
+(see :mod:`radnb.reproducibility`).
+
+All functions take and return SimpleITK images on the input's voxel grid.
+"""
+
+from radnb.segment._tools import (
+    threshold,
+    region_grow,
+    largest_component,
+    fill_holes,
+    smooth,
+    cohort_agreement,
+)
+from radnb.segment._perturb import (
+    erode_dilate,
+    perturb_contour,
+    translate_mask,
+    randomize_supervoxels,
+    perturb_mask,
+    PERTURBATIONS,
+)
+from radnb.segment._metrics import (
+    dice,
+    jaccard,
+    hausdorff95,
+    volume_difference,
+    VolumeDifference,
+    agreement,
+    AGREEMENT_COLUMNS,
+    plot_agreement,
+)
+
+__all__ = [
+    "threshold",
+    "region_grow",
+    "largest_component",
+    "fill_holes",
+    "smooth",
+    "erode_dilate",
+    "perturb_contour",
+    "translate_mask",
+    "randomize_supervoxels",
+    "perturb_mask",
+    "PERTURBATIONS",
+    "dice",
+    "jaccard",
+    "hausdorff95",
+    "volume_difference",
+    "VolumeDifference",
+    "agreement",
+    "AGREEMENT_COLUMNS",
+    "cohort_agreement",
+    "plot_agreement",
+]

@@ -1,0 +1,41 @@
+"""Statistics for a radiomics study: Table 1, univariate screening, selection, Rad-score.
+
+* :func:`table_one` - clinical characteristics by group (wraps ``tableone``).
+* :func:`univariate` / :func:`plot_volcano` - one test per feature with FDR.
+* :class:`CorrelationFilter`, :class:`LassoSelector` - scikit-learn
+  transformers, so selection is refitted inside every cross-validation fold.
+* :func:`radscore_model` - LASSO Rad-score in nested cross-validation.
+* :func:`fit_logistic`, :class:`Nomogram`, :func:`plot_nomogram` - combined
+  clinical + Rad-score model drawn as a nomogram.
+* :func:`leakage_demo` - why selection must happen inside cross-validation.
+"""
+
+from radnb.stats._core import (
+    table_one,
+    univariate,
+    plot_volcano,
+    plot_correlation,
+    radscore_model,
+    leakage_demo,
+    plot_nomogram,
+)
+from radnb.stats._tableone import TableOneResult
+from radnb.stats._selection import CorrelationFilter, LassoSelector
+from radnb.stats._radscore import RadscoreResult
+from radnb.stats._nomogram import fit_logistic, Nomogram
+
+__all__ = [
+    "table_one",
+    "TableOneResult",
+    "univariate",
+    "plot_volcano",
+    "CorrelationFilter",
+    "plot_correlation",
+    "LassoSelector",
+    "radscore_model",
+    "RadscoreResult",
+    "leakage_demo",
+    "fit_logistic",
+    "Nomogram",
+    "plot_nomogram",
+]
