@@ -12,6 +12,10 @@ exactly pyradiomics' numbers, but
 * **isolates failures**: a case that cannot be read or extracted becomes a row
   of ``result.errors``, all other cases are returned;
 * runs in **parallel** on local processes or on a ``dask.distributed`` cluster.
+
+:func:`ibsi_check` runs the IBSI digital phantom with the ``"ibsi"`` preset and
+compares every feature with the IBSI reference value; :func:`ibsi_codes` maps
+pyradiomics feature names to IBSI feature codes.
 """
 
 from radnb.extract._extraction import (
@@ -23,6 +27,7 @@ from radnb.extract._extraction import (
 )
 from radnb.extract._result import Extraction
 from radnb.extract._params import load_params, list_presets
+from radnb.extract._ibsi import ibsi_check, ibsi_codes
 from radnb._utils.features import feature_columns, split_feature_name
 
 __all__ = [
@@ -31,6 +36,8 @@ __all__ = [
     "Extraction",
     "load_params",
     "list_presets",
+    "ibsi_check",
+    "ibsi_codes",
     "cache_info",
     "clear_cache",
     "ExtractionWarning",
