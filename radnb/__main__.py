@@ -47,7 +47,7 @@ def _parser():
                                      "re-running after an interruption only computes unfinished cases.")
     ext.add_argument("manifest", help="manifest CSV/Excel (columns case_id, image, mask, ...)")
     ext.add_argument("--params", "-p", default="ct",
-                     help="preset (ct, ct-full, mr, mr-full) or pyradiomics YAML file (default: ct)")
+                     help="preset (ct, ct-full, mr, mr-full, pet, ibsi) or pyradiomics YAML file (default: ct)")
     ext.add_argument("--out", "-o", default="features.parquet",
                      help="output table, .parquet or .csv (default: features.parquet); failures go to "
                           "<out>_errors.csv")

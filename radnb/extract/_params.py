@@ -54,7 +54,9 @@ def load_params(params="ct") -> dict:
     ----------
     params : str, dict or path
         A preset name (see :func:`list_presets`: ``"ct"``, ``"ct-full"``,
-        ``"mr"``, ``"mr-full"``), a pyradiomics settings dict (keys
+        ``"mr"``, ``"mr-full"``, ``"pet"`` (SUV, bin width 0.25 SUV),
+        ``"ibsi"`` (the IBSI digital-phantom configuration, for
+        :func:`radnb.extract.ibsi_check`)), a pyradiomics settings dict (keys
         ``imageType``, ``featureClass``, ``setting``), or the path of a
         pyradiomics YAML/JSON parameter file.
 
