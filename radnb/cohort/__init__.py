@@ -11,9 +11,10 @@ pair, with columns
 ``timepoint``  scan number, e.g. 2 for a rescan (default 1)
 ``site``       centre / scanner (default ``"unknown"``)
 ``roi``        optional: ROI name inside an RTSTRUCT or DICOM-SEG mask
+``modality``   optional: ``"CT"``, ``"PET"``, ``"MR"``... for several images per patient
 
 plus any clinical columns. A row is identified by (``case_id``,
-``timepoint``, ``reader``).
+``timepoint``, ``reader``), plus ``modality`` when the column exists.
 """
 
 from radnb.cohort._manifest import KEYS, load_manifest, from_folder, validate, summarize

@@ -18,6 +18,11 @@ DEFAULTS = {"label": 1, "reader": 1, "timepoint": 1, "site": "unknown"}
 _ORDER = ["case_id", "timepoint", "reader", "site", "image", "mask", "label"]
 
 
+def row_keys(df) -> list[str]:
+    """Columns that identify a manifest row: KEYS, plus ``modality`` when present."""
+    return KEYS + (["modality"] if "modality" in df.columns else [])
+
+
 def load_manifest(path_or_df, root=None):
     """Read a cohort manifest and make it ready to use.
 
@@ -39,7 +44,8 @@ def load_manifest(path_or_df, root=None):
     ------
     ValueError
         If ``case_id``, ``image`` or ``mask`` is missing, or two rows share
-        (``case_id``, ``timepoint``, ``reader``).
+        (``case_id``, ``timepoint``, ``reader``; and ``modality`` when that
+        column exists - it is stored upper-case, e.g. ``"PET"``).
 
     Examples
     --------
@@ -81,12 +87,17 @@ def load_manifest(path_or_df, root=None):
         df[col] = _as_int(df[col], col)
     for col in ("image", "mask"):
         df[col] = [_resolve(p, base) for p in df[col]]
-    dup = df.duplicated(KEYS, keep=False)
+    if "modality" in df.columns:
+        df["modality"] = _modality(df["modality"])
+    keys = row_keys(df)
+    dup = df.duplicated(keys, keep=False)
     if dup.any():
-        rows = df.loc[dup, KEYS].drop_duplicates().to_dict("records")[:5]
+        rows = df.loc[dup, keys].drop_duplicates().to_dict("records")[:5]
         raise ValueError(
-            f"manifest has {int(dup.sum())} rows sharing (case_id, timepoint, reader), e.g. {rows}; "
-            "give each rescan a different 'timepoint' and each segmentation a different 'reader'."
+            f"manifest has {int(dup.sum())} rows sharing ({', '.join(keys)}), e.g. {rows}; "
+            "give each rescan a different 'timepoint' and each segmentation a different 'reader'"
+            + ("" if "modality" in keys else
+               " (CT and PET of one patient: add a 'modality' column)") + "."
         )
     order = [c for c in _ORDER if c in df.columns]
     return df[order + [c for c in df.columns if c not in order]].reset_index(drop=True)
@@ -189,14 +200,15 @@ def validate(manifest, *, tolerance: float = 1e-3, min_voxels: int = 64):
     from radnb.cohort._checks import check_pair
 
     manifest = load_manifest(manifest)
+    keys = row_keys(manifest)
     rows = []
     for rec in manifest.to_dict("records"):
-        key = {k: rec[k] for k in KEYS}
+        key = {k: rec[k] for k in keys}
         for check, severity, message in check_pair(rec, tolerance=tolerance, min_voxels=min_voxels):
             rows.append({**key, "check": check, "severity": severity, "message": message})
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=KEYS + ["check", "severity", "message"])
+    return pd.DataFrame(rows, columns=keys + ["check", "severity", "message"])
 
 
 def summarize(validation):
@@ -215,11 +227,12 @@ def summarize(validation):
     """
     rank = {"ok": 0, "warning": 1, "error": 2}
     out = []
-    for key, grp in validation.groupby(KEYS, sort=False):
+    keys = row_keys(validation)
+    for key, grp in validation.groupby(keys, sort=False):
         worst = max(grp["severity"], key=rank.__getitem__)
         bad = grp[grp["severity"] != "ok"]
         out.append({
-            **dict(zip(KEYS, key)), "status": worst,
+            **dict(zip(keys, key)), "status": worst,
             "n_errors": int((grp["severity"] == "error").sum()),
             "n_warnings": int((grp["severity"] == "warning").sum()),
             "problems": "; ".join(f"{c}: {m}" for c, m in zip(bad["check"], bad["message"])),
@@ -237,6 +250,17 @@ def _as_int(series, name):
         bad = series[values.isna() | (values % 1 != 0)].tolist()[:5]
         raise ValueError(f"manifest column {name!r} must hold whole numbers; got {bad}.")
     return values.astype(int)
+
+
+def _modality(series):
+    text = series.map(lambda v: "" if v is None or v != v else str(v).strip().upper())
+    if (text == "").any():
+        rows = list(series.index[text == ""][:5])
+        raise ValueError(
+            f"manifest column 'modality' is empty in rows {rows}; give every row its modality "
+            "(e.g. 'CT', 'PET', 'MR') or drop the column."
+        )
+    return text
 
 
 def _resolve(path, base: Path) -> str:

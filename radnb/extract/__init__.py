@@ -13,6 +13,10 @@ exactly pyradiomics' numbers, but
   of ``result.errors``, all other cases are returned;
 * runs in **parallel** on local processes or on a ``dask.distributed`` cluster.
 
+Several modalities per patient (a ``modality`` column, ``params={"CT": "ct",
+"PET": "pet"}``) are extracted with their own settings; :func:`wide_by_modality`
+puts each patient on one row with ``CT_...`` and ``PET_...`` feature columns.
+
 :func:`ibsi_check` runs the IBSI digital phantom with the ``"ibsi"`` preset and
 compares every feature with the IBSI reference value; :func:`ibsi_codes` maps
 pyradiomics feature names to IBSI feature codes.
@@ -28,6 +32,7 @@ from radnb.extract._extraction import (
 from radnb.extract._result import Extraction
 from radnb.extract._params import load_params, list_presets
 from radnb.extract._ibsi import ibsi_check, ibsi_codes
+from radnb.extract._modalities import wide_by_modality
 from radnb._utils.features import feature_columns, split_feature_name
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "list_presets",
     "ibsi_check",
     "ibsi_codes",
+    "wide_by_modality",
     "cache_info",
     "clear_cache",
     "ExtractionWarning",

@@ -45,6 +45,13 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
         * ``"ct-full"``: ``"ct"`` + LoG (sigma 1, 2, 3 mm) + wavelet.
         * ``"mr"``: z-score normalisation x 100, 2 mm resampling, bin width 5
           (pyradiomics exampleMR_3mm); ``"mr-full"`` adds LoG 2-5 mm + wavelet.
+        * ``"pet"``: SUV images, 3 mm linear resampling, bin width 0.25 SUV;
+          ``"ibsi"``: the IBSI digital-phantom configuration.
+
+        With a ``modality`` column in ``cohort``, ``params`` may map modality
+        to settings, ``{"CT": "ct", "PET": "pet"}``. With such a map, or with
+        several modalities in the column, every table of the result has a
+        ``modality`` column (see :func:`wide_by_modality`).
     cache_dir : str or Path, optional
         Cache folder. Default ``get_data_home() / "cache"``.
     n_jobs : int, default -1
@@ -95,6 +102,12 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     >>> result.features[["case_id", "original_glcm_Contrast"]].head()  # doctest: +SKIP
     >>> result.cache_stats  # doctest: +SKIP
     """
+    from radnb.extract._modalities import extract_by_modality, is_modality_map, several_modalities
+
+    if is_modality_map(params) or several_modalities(cohort):
+        # several modalities per patient: one run per modality with its own settings
+        return extract_by_modality(extract_features, cohort, params, cache_dir=cache_dir,
+                                   n_jobs=n_jobs, client=client, progress=progress)
     from radnb.extract._cache import Cache
 
     start = time.perf_counter()
