@@ -37,12 +37,13 @@ def data_home(tmp_path_factory):
             link.symlink_to(samples, target_is_directory=True)
         except FileExistsError:
             pass
-    ibsi, ibsi_link = SHARED_DATA / "ibsi", home / "ibsi"
-    if ibsi.is_dir() and not ibsi_link.exists():
-        try:  # the IBSI digital phantom, found by radnb.extract.ibsi_check() in RADNB_DATA/ibsi
-            ibsi_link.symlink_to(ibsi, target_is_directory=True)
-        except FileExistsError:
-            pass
+    for name in ("ibsi", "ibsi_sts"):  # IBSI phantom (ibsi_check) and CT + PET patients (notebook 05)
+        source, target = SHARED_DATA / name, home / name
+        if source.is_dir() and not target.exists():
+            try:
+                target.symlink_to(source, target_is_directory=True)
+            except FileExistsError:
+                pass
     old = os.environ.get("RADNB_DATA")
     os.environ["RADNB_DATA"] = str(home)
     yield home
