@@ -71,6 +71,8 @@ def write_pet(folder, *, drop=(), **tags):
                 setattr(item, name, tags[name])
         if "RadiopharmaceuticalInformationSequence" not in drop:
             ds.RadiopharmaceuticalInformationSequence = Sequence([item])
+        if tags.get("SUVType"):
+            ds.SUVType = tags["SUVType"]
         for name in ("Units", "DecayCorrection", "CorrectedImage", "PatientWeight", "SeriesDate",
                      "SeriesTime", "AcquisitionDate", "AcquisitionTime", "RescaleSlope",
                      "RescaleIntercept"):
@@ -151,6 +153,16 @@ def test_start_time_without_date_and_resaved_series(tmp_path):
     np.testing.assert_allclose(sitk.GetArrayFromImage(suv), expected, rtol=1e-6)
 
 
+def test_series_already_in_suv_is_only_rescaled(tmp_path):
+    import SimpleITK as sitk
+
+    # Units GML (g/mL = SUVbw), as in the IBSI's DICOM PET: no weight or dose needed
+    series = write_pet(tmp_path / "pet", Units="GML", drop=("PatientWeight", "RadionuclideTotalDose"))
+    suv, info = read_pet_suv(series, details=True)
+    np.testing.assert_allclose(sitk.GetArrayFromImage(suv), _bq_ml(["0.5", "1.25", "2"]), rtol=1e-6)
+    assert info == {"units": "GML", "suv_factor": 1.0}
+
+
 @pytest.mark.parametrize("drop, words", [
     (("PatientWeight",), ["PatientWeight", "weight"]),
     (("RadionuclideTotalDose",), ["RadionuclideTotalDose", "injected activity"]),
@@ -175,8 +187,8 @@ def test_invalid_values_are_refused(tmp_path):
         read_pet_suv(write_pet(tmp_path / "w", PatientWeight="0"))
     with pytest.raises(ValueError, match="CNTS.*private"):
         read_pet_suv(write_pet(tmp_path / "u", Units="CNTS"))
-    with pytest.raises(ValueError, match="GML.*read_image"):
-        read_pet_suv(write_pet(tmp_path / "g", Units="GML"))
+    with pytest.raises(ValueError, match="SUVType is 'LBM'"):
+        read_pet_suv(write_pet(tmp_path / "g", Units="GML", SUVType="LBM"))
     with pytest.raises(ValueError, match="not attenuation"):
         read_pet_suv(write_pet(tmp_path / "a", CorrectedImage=["DECY"]))
     with pytest.raises(ValueError, match="injection time .* after the scan"):

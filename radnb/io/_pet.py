@@ -58,7 +58,7 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     SimpleITK.Image
         ``Float32`` SUVbw image on the series' grid (origin, spacing, direction).
     dict
-        Only with ``details=True``: ``weight_kg``, ``injected_dose_bq``,
+        Only with ``details=True``: ``units``, ``weight_kg``, ``injected_dose_bq``,
         ``half_life_s``, ``decay_correction``, ``scan_time``,
         ``injection_time``, ``decay_time_s``, ``decay_factor`` (per slice for
         ``DecayCorrection`` NONE) and ``suv_factor`` (g/Bq, per slice).
@@ -67,8 +67,8 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     ------
     ValueError
         A required tag is missing or invalid (the message names the tag and
-        what to do), the units are not Bq/mL (``BQML``), or the image is not
-        attenuation corrected.
+        what to do), the units are neither Bq/mL (``BQML``) nor SUVbw
+        (``GML``), or the image is not attenuation corrected.
 
     Notes
     -----
@@ -85,7 +85,8 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     * ``NONE``: not decay corrected: each slice's dose is decayed to that
       slice's AcquisitionDate/AcquisitionTime.
 
-    ``SUVbw = value x weight (g) / decayed dose (Bq)``. The injection time is
+    ``SUVbw = value x weight (g) / decayed dose (Bq)``. A series already in
+    SUVbw (Units ``GML``, SUVType absent or ``BW``) is only rescaled. The injection time is
     RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the
     scan date (an injection "after" the scan is taken as the day before, as
     happens when a scan crosses midnight). Vendor private tags (Philips
@@ -107,12 +108,13 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     62
     """
     import pydicom
-    import SimpleITK as sitk
 
     files = _series_files(series, series_uid)
     datasets = [pydicom.dcmread(str(f)) for f in files]
     first = datasets[0]
-    _check_units(first, files[0])
+    if _check_units(first, files[0]) == "GML":  # already SUVbw (g/mL): rescale only
+        return _as_image([_bq_per_ml(ds, f) for ds, f in zip(datasets, files)], files, first,
+                         {"units": "GML", "suv_factor": 1.0} if details else None)
     weight_kg = _positive(first, "PatientWeight", files[0], unit="kg")
     info = _injection(first, files[0])
     mode = _text(first, "DecayCorrection", files[0]).upper()
@@ -139,21 +141,28 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     decay = np.array([2.0 ** (-t / info["half_life_s"]) for t in elapsed])
     factor = weight_kg * 1000.0 / (info["dose_bq"] * decay)  # g / Bq
     slices = [_bq_per_ml(ds, f) * k for ds, f, k in zip(datasets, files, factor)]
-    reference = _dicom.read_series(Path(files[0]).parent, str(first.SeriesInstanceUID))
-    image = sitk.GetImageFromArray(np.stack(slices).astype(np.float32))
-    image.CopyInformation(reference)
     if not details:
-        return image
+        return _as_image(slices, files, first, None)
     one = (lambda a: float(a[0])) if mode != "NONE" else (lambda a: a.tolist())
-    return image, {
-        "weight_kg": weight_kg, "injected_dose_bq": info["dose_bq"],
+    return _as_image(slices, files, first, {
+        "units": "BQML", "weight_kg": weight_kg, "injected_dose_bq": info["dose_bq"],
         "half_life_s": info["half_life_s"], "decay_correction": mode,
         "scan_time": scan, "injection_time": injection,
         "decay_time_s": one(np.array(elapsed)), "decay_factor": one(decay), "suv_factor": one(factor),
-    }
+    })
 
 
 # ----------------------------------------------------------------------------- helpers
+def _as_image(slices, files, first, details):
+    """Stack the slices (GDCM order) on the series grid; add ``details`` when asked."""
+    import SimpleITK as sitk
+
+    reference = _dicom.read_series(Path(files[0]).parent, str(first.SeriesInstanceUID))
+    image = sitk.GetImageFromArray(np.stack(slices).astype(np.float32))
+    image.CopyInformation(reference)
+    return image if details is None else (image, details)
+
+
 def _series_files(series, series_uid):
     path = Path(series).expanduser()
     if not path.exists():
@@ -208,12 +217,14 @@ def _positive(ds, tag, where, unit, fix_key=None) -> float:
 
 def _check_units(ds, where):
     units = _text(ds, "Units", where).upper()
-    if units != "BQML":
+    suv_type = str(ds.get("SUVType") or "BW").strip().upper()
+    if units == "GML" and suv_type != "BW":
+        raise ValueError(f"the series in {where} already holds SUV, but SUVType is {suv_type!r}, "
+                         "not body weight ('BW'); use it as it is (radnb.io.read_image) and say so.")
+    if units not in ("BQML", "GML"):
         raise ValueError(
             f"DICOM tag Units is {units!r} in {where}; read_pet_suv converts activity "
-            "concentration (Units BQML, Bq/mL) to SUV. "
-            + ("GML means the series already holds SUV: read it with radnb.io.read_image. "
-               if units == "GML" else "")
+            "concentration (Units BQML, Bq/mL) to SUV, or reads a series already in SUV (GML). "
             + ("CNTS (Philips) needs the vendor's private SUV scale factor, which radnb does not read. "
                if units == "CNTS" else "") + _FIX["Units"] + "."
         )
@@ -222,6 +233,7 @@ def _check_units(ds, where):
         raise ValueError(f"CorrectedImage is {corrected} in {where}: the series is not attenuation "
                          "corrected (no ATTN), so its SUVs are meaningless. Use the attenuation-"
                          "corrected (AC) reconstruction.")
+    return units
 
 
 def _injection(ds, where) -> dict:
