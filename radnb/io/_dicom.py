@@ -98,7 +98,11 @@ def read_series(folder, series_uid=None):
         )
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(series[series_uid])
-    return reader.Execute()
+    image = reader.Execute()
+    frame = read_header(series[series_uid][0]).get("FrameOfReferenceUID")
+    if frame:  # kept so a mask from another frame of reference can be refused
+        image.SetMetaData("0020|0052", str(frame))
+    return image
 
 
 def _no_series_message(folder: Path) -> str:
