@@ -231,7 +231,8 @@ def _rows(cohort) -> list[dict]:
             f"cohort must be a manifest DataFrame (radnb.cohort.load_manifest); got {type(cohort).__name__}."
         )
     check_columns(cohort, ["case_id", "image", "mask"], what="cohort (manifest)")
-    defaults = {"label": 1, "reader": 1, "timepoint": 1, "site": None, "roi": None}
+    defaults = {"label": 1, "reader": 1, "timepoint": 1, "site": None, "roi": None,
+                "series_uid": None}
     rows = []
     for rec in cohort.to_dict("records"):
         row = {"case_id": str(rec["case_id"]), "image": _path(rec["image"]), "mask": _path(rec["mask"])}
@@ -279,10 +280,10 @@ _MEMO = {}
 def _lookup(cache, row, settings, units, version):
     """Serve a row from the cache without reading its images (memoised file hashes)."""
     from radnb.extract._cache import file_signature
-    from radnb.extract._worker import base_key, case_key, mask_memo_extra
+    from radnb.extract._worker import base_key, case_key, image_memo_extra, mask_memo_extra
 
-    sig = file_signature(row["image"])
-    image_hash = _MEMO.get((sig, "")) or cache.memo_get(sig)
+    sig, iextra = file_signature(row["image"]), image_memo_extra(row)
+    image_hash = _MEMO.get((sig, iextra)) or cache.memo_get(sig, iextra)
     if image_hash is None:
         return None
     extra = mask_memo_extra(row, image_hash)
@@ -290,7 +291,7 @@ def _lookup(cache, row, settings, units, version):
     mask_hash = _MEMO.get((msig, extra)) or cache.memo_get(msig, extra)
     if mask_hash is None:
         return None
-    _MEMO[(sig, "")], _MEMO[(msig, extra)] = image_hash, mask_hash
+    _MEMO[(sig, iextra)], _MEMO[(msig, extra)] = image_hash, mask_hash
     base = base_key(image_hash, mask_hash, row["label"], settings, version)
     entry = cache.get(case_key(base, settings))
     if entry is None:

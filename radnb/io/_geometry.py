@@ -65,7 +65,8 @@ def compare_grids(mask, image, tolerance=None):
     if not size_same:
         details.append(f"size {mask.GetSize()} vs image {image.GetSize()} voxels")
     if d_sp.max() > 0:
-        details.append(f"spacing {_r(sp_m)} vs image {_r(sp_i)} mm")
+        details.append(f"spacing {_r(sp_m)} vs image {_r(sp_i)} mm (differs by up to "
+                       f"{d_sp.max():.3g} mm)")
     if shift > 0:
         details.append(f"origin shifted by {shift:.3g} mm")
     if d_dir > 0:
