@@ -311,10 +311,11 @@ def _read_file(path: Path):
 
     from radnb.io._integrity import check_complete
 
-    check_complete(path)  # SimpleITK fills a cut-off .nii.gz with zeros without a word
+    check_complete(path, decode=False)  # SimpleITK fills a cut-off .nii.gz with zeros silently
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as exc:
+        check_complete(path)  # say "incomplete" when that is why a compressed file failed
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ValueError(
             f"cannot read {str(path)!r} as an image ({first[:200]}). "

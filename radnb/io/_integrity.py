@@ -39,7 +39,7 @@ class IncompleteFileError(ValueError):
     """An image file holds less data than its header announces (e.g. an interrupted copy)."""
 
 
-def check_complete(path) -> None:
+def check_complete(path, *, decode=True) -> None:
     """Raise :class:`IncompleteFileError` if the image file at ``path`` is cut short.
 
     Parameters
@@ -47,6 +47,11 @@ def check_complete(path) -> None:
     path : str or Path
         A NIfTI (``.nii``, ``.nii.gz``), NRRD (``.nrrd``, ``.nhdr``) or MetaImage
         (``.mha``, ``.mhd``) file. Other files are not checked.
+    decode : bool, default True
+        Also decode compressed NRRD / MetaImage data to the end. SimpleITK itself
+        refuses those when cut short, so readers pass False and decode only to
+        explain a failed read; ``.nii.gz`` is always decoded (SimpleITK fills it
+        with zeros).
 
     Examples
     --------
@@ -58,9 +63,9 @@ def check_complete(path) -> None:
     if name.endswith((".nii", ".nii.gz")):
         _check_nifti(path)
     elif name.endswith((".nrrd", ".nhdr")):
-        _check_nrrd(path)
+        _check_nrrd(path, decode)
     elif name.endswith((".mha", ".mhd")):
-        _check_meta(path)
+        _check_meta(path, decode)
 
 
 def check_finite(image, what="image") -> None:
@@ -217,7 +222,7 @@ def _text_header(fh, stop):
     return lines, offset, None
 
 
-def _check_nrrd(path: Path):
+def _check_nrrd(path: Path, decode=True):
     with open(path, "rb") as fh:
         if not fh.read(4) == b"NRRD":
             return
@@ -234,6 +239,8 @@ def _check_nrrd(path: Path):
         except (KeyError, ValueError):
             return
         encoding = fields.get("encoding", "raw").lower()
+        if encoding in ("gzip", "gz") and not decode:
+            return
         if "byte skip" in fields or "line skip" in fields or encoding not in ("raw", "gzip", "gz"):
             return
         data_file = fields.get("data file", fields.get("datafile"))
@@ -262,7 +269,7 @@ def _check_payload(path, fh, encoding, want, offset):
         _incomplete(path, total, want)
 
 
-def _check_meta(path: Path):
+def _check_meta(path: Path, decode=True):
     with open(path, "rb") as fh:
         lines, offset, last = _text_header(fh, lambda line: line.replace(" ", "").startswith(
             "ElementDataFile="))
@@ -278,6 +285,8 @@ def _check_meta(path: Path):
         except (KeyError, ValueError):
             return
         compressed = fields.get("CompressedData", "False").lower() == "true"
+        if compressed and not decode:
+            return
         if "HeaderSize" in fields and fields["HeaderSize"] not in ("0",):
             return
         data_file = fields["ElementDataFile"]
