@@ -248,6 +248,13 @@ def test_manifest_ids_encodings_and_decimal_commas(tmp_path, encoding):
     assert m["sex"].iloc[0] == "F\xe9" and pd.isna(m["sex"].iloc[2])
 
 
+def test_manifest_from_a_dataframe_keeps_ids_readable():
+    df = pd.DataFrame({"case_id": [123.0, 7.0], "image": ["a", "a"], "mask": ["b", "b"],
+                       "patient_id": ["0042", None]})
+    m = load_manifest(df, root="/data")
+    assert m["case_id"].tolist() == ["123", "7"] and m["patient_id"].iloc[0] == "0042"
+
+
 def test_manifest_bad_encoding_and_empty_file_say_what_to_do(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"case_id,image,mask\n\x81\x8d\x90,a,b\n")
@@ -287,6 +294,8 @@ def test_series_uid_column_picks_the_series_in_extract_and_cli(tmp_path):
     uids = {str(read_image(folder, series_uid=u).GetPixel(0, 0, 0)): u for u in image_series(folder)}
     late_uid = uids[str(int(sitk.GetArrayViewFromImage(brighter)[0, 0, 0]))]
     sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
+    unchosen = validate(_row(folder, tmp_path / "mask.nrrd"))
+    assert "add a series_uid column" in _checks(unchosen, "error")["image"]
     csv = tmp_path / "manifest.csv"
     csv.write_text(f"case_id;image;mask;series_uid\n001;{folder};{tmp_path / 'mask.nrrd'};{late_uid}\n")
     manifest = load_manifest(csv)
@@ -329,6 +338,10 @@ def test_viewers_draw_rtstruct_and_seg_from_the_demo_dicom_manifest(small_demo):
     cmp = view.compare(first["image"], {r.mask.split("/")[-1]: (r.mask, r.roi) for r in dm.itertuples()})
     dice = cmp.agreement()
     assert len(dice) >= 1 and (dice.select_dtypes("number").to_numpy() > 0.5).any()
+    one = view.browse(first["image"], (first["mask"], first["roi"]))  # one image, an RTSTRUCT ROI
+    assert one._data["layers"] and one._data["layers"][0][1].any()
+    fig_ax = view.roi_histogram(first["image"], (first["mask"], first["roi"]))
+    assert fig_ax is not None
 
 
 def test_rgb_mask_is_an_error_tile_not_an_exception(tmp_path):

@@ -35,8 +35,12 @@ def unit_key(base: str, unit) -> str:
 
 
 def mask_memo_extra(row, image_hash) -> str:
-    """Memo qualifier for a mask: an RTSTRUCT/SEG mask depends on the ROI and the image grid."""
-    return f"{row.get('roi')}|{image_hash}"
+    """Memo qualifier for a mask: an RTSTRUCT/SEG mask depends on the ROI and the image grid.
+
+    ``geometry-policy-1``: masks are aligned or refused by radnb.io's geometry policy, so
+    memos written before it (when pyradiomics resampled) are not reused.
+    """
+    return f"{row.get('roi')}|{image_hash}|geometry-policy-1"
 
 
 def image_memo_extra(row) -> str:

@@ -87,8 +87,8 @@ def read_series(folder, series_uid=None):
             raise ValueError(
                 f"folder {str(folder)!r} holds {len(series)} DICOM image series:\n"
                 f"{describe_series(series)}\n"
-                "Pass series_uid= one of these UIDs, e.g. "
-                f"read_image({str(folder)!r}, series_uid={next(iter(series))!r})."
+                "Choose one: in a manifest, add a series_uid column holding one of these UIDs; in "
+                f"Python, read_image({str(folder)!r}, series_uid={next(iter(series))!r})."
             )
         series_uid = next(iter(series))
     elif series_uid not in series:
