@@ -11,9 +11,11 @@ pair, with columns
 ``timepoint``  scan number, e.g. 2 for a rescan (default 1)
 ``site``       centre / scanner (default ``"unknown"``)
 ``roi``        optional: ROI name inside an RTSTRUCT or DICOM-SEG mask
+``series_uid`` optional: which series of a DICOM folder holding several
 
-plus any clinical columns. A row is identified by (``case_id``,
-``timepoint``, ``reader``).
+plus any clinical columns. Identifier columns (``case_id``, ``series_uid``,
+names ending in ``_id`` / ``uid``) are kept as text exactly as written.
+A row is identified by (``case_id``, ``timepoint``, ``reader``).
 """
 
 from radnb.cohort._manifest import KEYS, load_manifest, from_folder, validate, summarize

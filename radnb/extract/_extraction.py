@@ -33,8 +33,13 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     cohort : pandas.DataFrame
         A manifest (see :mod:`radnb.cohort`): ``case_id``, ``image``, ``mask``
         and optionally ``label`` (default 1), ``reader`` (1), ``timepoint`` (1),
-        ``site``, ``roi`` (ROI name for RTSTRUCT / DICOM-SEG masks). Images and
-        masks are read with :func:`radnb.io.read_image` / :func:`radnb.io.read_mask`.
+        ``site``, ``roi`` (ROI name for RTSTRUCT / DICOM-SEG masks), ``series_uid``
+        (the series of a DICOM folder holding several). Images and masks are read
+        with :func:`radnb.io.read_image` / :func:`radnb.io.read_mask` under one
+        geometry policy (as :func:`radnb.cohort.validate`): a mask header that
+        differs by rounding takes the image's geometry (noted in the diagnostics
+        column ``diagnostics_radnb_MaskGeometry``); a larger difference is an
+        error row, never a silent resampling.
     params : str, dict or path, default "ct"
         A preset, a pyradiomics settings dict or a pyradiomics YAML file. Presets
         (``radnb/params/*.yaml``, commented):
