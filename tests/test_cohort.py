@@ -134,12 +134,12 @@ def test_validate_geometry_mismatch_reports_amounts(pair, tmp_path):
     assert row["severity"] == "error"
     assert "origin shifted by 2.5 mm" in row["message"]
     assert "spacing" in row["message"] and "0.1" in row["message"]
-    assert "safe" in row["message"] and "NOT safe" not in row["message"]
-    # a mask from another scan whose ROI lies outside the image cannot be resampled safely
+    # another grid: never called "safe"; register or re-segment (issue 18)
+    assert "safe" not in row["message"] and "register the two scans" in row["message"]
     far = sitk.Image(mask)
     far.SetOrigin((500.0, 500.0, 500.0))
     row = _one(validate(_manifest(image_path, _write(far, tmp_path / "far.nrrd"))), "geometry")
-    assert "NOT safe" in row["message"]
+    assert "reaches outside this image" in row["message"] and "safe" not in row["message"]
 
 
 def test_validate_size_mismatch(pair, tmp_path):

@@ -193,17 +193,21 @@ def test_matches_pyradiomics_published_baseline(pyradiomics_dir, tmp_path):
     assert checked > 80
 
 
-def test_mask_geometry_is_left_to_pyradiomics(tiny, tmp_path):
-    """A mask slightly off the image grid is corrected exactly as pyradiomics' correctMask does."""
+def test_mask_off_the_image_grid_is_an_error_row_not_resampled(tiny, tmp_path):
+    """Extraction follows radnb.io's geometry policy (as validate does): a mask 0.52 mm off the
+    image grid is refused, even with pyradiomics' correctMask, instead of silently resampled."""
     import SimpleITK as sitk
 
     mask = sitk.ReadImage(tiny["mask"][0])
     mask.SetOrigin(tuple(o + 0.3 for o in mask.GetOrigin()))
     sitk.WriteImage(mask, tiny["mask"][0])
     params = {**TINY, "setting": {**TINY["setting"], "correctMask": True}}
-    result = extract_features(tiny.head(1), params=params, cache_dir=tmp_path / "c", n_jobs=1,
-                              progress=False)
-    assert_exactly_pyradiomics(result, tiny.head(1), params)
+    with pytest.warns(ExtractionWarning):
+        result = extract_features(tiny.head(2), params=params, cache_dir=tmp_path / "c", n_jobs=1,
+                                  progress=False)
+    assert result.features["case_id"].tolist() == ["c1"]
+    assert result.errors["case_id"].tolist() == ["c0"]
+    assert "not on the image's voxel grid" in result.errors["message"].iloc[0]
 
 
 def test_rtstruct_masks_are_read_with_radnb_io(tmp_path, anisotropic_image):

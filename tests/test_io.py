@@ -95,7 +95,7 @@ def test_label_selection_and_grid_check(anisotropic_image, tmp_path):
         read_mask(tmp_path / "labels.nrrd", label=5)
     shifted = sitk.Image(image)
     shifted.SetOrigin((0.0, 0.0, 0.0))
-    with pytest.raises(ValueError, match="not on the reference grid.*origin.*resample"):
+    with pytest.raises(ValueError, match="not on the image.s voxel grid.*origin.*register the two scans"):
         read_mask(tmp_path / "labels.nrrd", reference=shifted)
     with pytest.raises(ValueError, match="label image; choose its label value with label="):
         read_mask(tmp_path / "labels.nrrd", roi="GTV")

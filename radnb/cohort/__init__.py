@@ -12,9 +12,12 @@ pair, with columns
 ``site``       centre / scanner (default ``"unknown"``)
 ``roi``        optional: ROI name inside an RTSTRUCT or DICOM-SEG mask
 ``modality``   optional: ``"CT"``, ``"PET"``, ``"MR"``... for several images per patient
+``series_uid`` optional: which series of a DICOM folder holding several
 
-plus any clinical columns. A row is identified by (``case_id``,
-``timepoint``, ``reader``), plus ``modality`` when the column exists.
+plus any clinical columns. Identifier columns (``case_id``, ``series_uid``,
+names ending in ``_id`` / ``uid``) are kept as text exactly as written.
+A row is identified by (``case_id``, ``timepoint``, ``reader``), plus
+``modality`` when the column exists.
 """
 
 from radnb.cohort._manifest import KEYS, load_manifest, from_folder, validate, summarize

@@ -11,8 +11,13 @@ import numpy as np
 OK, WARN, ERR = "ok", "warning", "error"
 
 
-def check_pair(rec: dict, *, tolerance: float, min_voxels: int):
-    """Yield ``(check, severity, message)`` for one manifest row; never raises."""
+def check_pair(rec: dict, *, tolerance, min_voxels: int):
+    """Yield ``(check, severity, message)`` for one manifest row; never raises.
+
+    The checks follow what extraction does with the row (:mod:`radnb.extract`
+    reads with :mod:`radnb.io` and aligns with :mod:`radnb.io._geometry`), so an
+    error here is a row extraction would refuse or silently change.
+    """
     image = yield from _read(rec, "image")
     mask = yield from _read(rec, "mask", reference=image)
     if image is None or mask is None:
@@ -20,10 +25,15 @@ def check_pair(rec: dict, *, tolerance: float, min_voxels: int):
     dims_ok = yield from _check_dimensionality(image)
     if not dims_ok:
         return
+    yield from _check_image_values(image)
+    if not (yield from _check_components(mask)):
+        return
     yield from _check_geometry(image, mask, tolerance)
     arr = _array(mask)
     integer = yield from _check_integer(mask, arr)
     if not integer:  # labels are meaningless in a probability map
+        return
+    if not (yield from _check_label_values(mask)):
         return
     if not arr.any():
         yield "mask_empty", ERR, (
@@ -38,6 +48,7 @@ def check_pair(rec: dict, *, tolerance: float, min_voxels: int):
         yield "label", ERR, _label_message(arr, label)
         return
     yield "label", OK, f"label {label} present"
+    yield from _check_spacing(image)
     yield from _check_roi(roi, mask, min_voxels)
 
 
@@ -46,21 +57,34 @@ def _read(rec, column, reference=None):
 
     from radnb.io import _dicom
     from radnb import io
+    from radnb.io._geometry import GeometryMismatchError
 
     path = rec.get(column, "")
+    roi = _given(rec.get("roi"))
     try:
-        if column == "mask" and Path(path).is_file() and _dicom.is_dicom(Path(path)):
-            # RTSTRUCT / DICOM-SEG: rasterised onto the image grid
-            roi = rec.get("roi")
-            roi = None if roi is None or (isinstance(roi, float) and roi != roi) else roi
-            img = io.read_mask(path, reference=reference, roi=roi)
-        else:  # label images are read as stored, so the checks below see what pyradiomics sees
+        if column == "image":
+            img = io.read_image(path, series_uid=_given(rec.get("series_uid")))
+        elif Path(path).is_file() and _dicom.is_dicom(Path(path)):
+            if reference is None:
+                return None
+            img = io.read_mask(path, reference=reference, roi=roi)  # RTSTRUCT / SEG on the image grid
+        else:  # label images are read as stored, so the checks below see what extraction gets
             img = io.read_image(path)
+            if roi is not None:
+                yield "roi", ERR, (
+                    f"roi={roi!r} is given, but the mask {Path(path).name!r} is a label image, not an "
+                    "RTSTRUCT or DICOM-SEG: clear the roi cell of this row and choose the ROI with the "
+                    "label column instead."
+                )
+                return None
     except FileNotFoundError:
         yield column, ERR, (
             f"{column} file {str(path)!r} does not exist; check the path in the manifest "
             "(relative paths are relative to the manifest's folder)."
         )
+        return None
+    except GeometryMismatchError as exc:
+        yield "geometry", ERR, str(exc)
         return None
     except Exception as exc:  # any reader failure is reported, not raised
         yield column, ERR, (
@@ -71,6 +95,55 @@ def _read(rec, column, reference=None):
         return None
     yield column, OK, f"read {column} ({'x'.join(map(str, img.GetSize()))} voxels)"
     return img
+
+
+def _given(value):
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return None
+    return value
+
+
+def _check_image_values(image):
+    from radnb.io._integrity import check_finite
+
+    try:
+        check_finite(image)
+    except ValueError as exc:
+        yield "image_values", ERR, str(exc)
+        return
+    yield "image_values", OK, "every voxel holds a number"
+
+
+def _check_components(mask):
+    from radnb.io._integrity import mask_problem
+
+    if mask.GetNumberOfComponentsPerPixel() != 1:
+        yield "mask_values", ERR, "the mask " + mask_problem(mask)
+        return False
+    return True
+
+
+def _check_label_values(mask):
+    from radnb.io._integrity import mask_problem
+
+    problem = mask_problem(mask)
+    if problem:
+        yield "mask_values", ERR, "the mask " + problem
+        return False
+    yield "mask_values", OK, "whole-number labels within 0..255"
+    return True
+
+
+def _check_spacing(image):
+    spacing = np.asarray(image.GetSpacing(), float)
+    if spacing.max() > 10 or spacing.min() < 0.05:
+        yield "spacing", WARN, (
+            f"the voxel spacing {_r(spacing)} mm is unusual for a clinical scan (expected about "
+            "0.3-6 mm): check the header (units in cm instead of mm, a wrong export). Wrong spacing "
+            "changes every shape and texture feature, and can make extraction very slow."
+        )
+        return
+    yield "spacing", OK, f"voxel spacing {_r(spacing)} mm"
 
 
 def _check_dimensionality(image):
@@ -92,50 +165,21 @@ def _check_dimensionality(image):
 
 
 def _check_geometry(image, mask, tol):
-    size_i, size_m = image.GetSize(), mask.GetSize()
-    sp_i, sp_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
-    shift = float(np.linalg.norm(np.subtract(image.GetOrigin(), mask.GetOrigin())))
-    ddir = float(np.max(np.abs(np.subtract(image.GetDirection(), mask.GetDirection()))))
-    problems = []
-    if size_i != size_m:
-        problems.append(f"size {size_m} vs image {size_i}")
-    if np.max(np.abs(sp_i - sp_m)) > tol:
-        problems.append(
-            f"spacing {_r(sp_m)} vs image {_r(sp_i)} mm "
-            f"(differs by up to {np.max(np.abs(sp_i - sp_m)):.4g} mm)"
-        )
-    if shift > tol:
-        problems.append(f"origin shifted by {shift:.3g} mm")
-    if ddir > tol:
-        problems.append(f"direction cosines differ by up to {ddir:.3g}")
-    if not problems:
+    from radnb.io._geometry import compare_grids, frame_of_image, mismatch_advice, _roi_inside
+
+    status, details, small = compare_grids(mask, image, tol)
+    if status == "same":
         yield "geometry", OK, "mask and image share size, spacing, origin and direction"
-        return
-    safe = _roi_inside_image(image, mask)
-    advice = (
-        "Resampling the mask onto the image is safe (the ROI lies inside the image): use "
-        "radnb.preprocess.resample_to(mask, image, is_mask=True), or the pyradiomics setting "
-        "correctMask: True."
-        if safe else
-        "Resampling the mask onto the image is NOT safe: the ROI extends outside the image, so the "
-        "mask probably belongs to another scan - check the pairing in the manifest."
-    )
-    yield "geometry", ERR, "mask does not match the image: " + "; ".join(problems) + ". " + advice
-
-
-def _roi_inside_image(image, mask) -> bool:
-    arr = _array(mask)
-    idx = np.argwhere(arr > 0)
-    if idx.size == 0:
-        return True
-    lo, hi = idx.min(0)[::-1], idx.max(0)[::-1]  # numpy (z, y, x) -> sitk (x, y, z)
-    size = np.array(image.GetSize())
-    for corner in np.array(np.meshgrid(*zip(lo, hi))).T.reshape(-1, 3):
-        point = mask.TransformIndexToPhysicalPoint([int(c) for c in corner])
-        cidx = np.array(image.TransformPhysicalPointToContinuousIndex(point))
-        if np.any(cidx < -0.5 - 1e-6) or np.any(cidx > size - 0.5 + 1e-6):
-            return False
-    return True
+    elif status == "aligned":
+        yield "geometry", OK, (
+            f"mask header differs from the image within rounding ({'; '.join(details)}); "
+            "radnb gives the mask the image's geometry when reading and extracting"
+        )
+    else:
+        advice = mismatch_advice(small=small, frames=(frame_of_image(mask), frame_of_image(image)),
+                                 inside=_roi_inside(mask, image))
+        yield "geometry", ERR, ("mask does not match the image: " + "; ".join(details)
+                                + ". Extraction refuses it. " + advice)
 
 
 def _check_integer(mask, arr):
@@ -170,6 +214,12 @@ def _label_message(arr, label):
 def _check_roi(roi, mask, min_voxels):
     n = int(roi.sum())
     volume = n * float(np.prod(mask.GetSpacing())) / 1000.0
+    if volume > 2000:
+        yield "roi_volume", WARN, (
+            f"the ROI measures {volume:.0f} ml ({volume / 1000:.1f} litres), more than any single "
+            "lesion: check the voxel spacing in the header, and that the mask is a lesion and not a "
+            "whole-body or organ mask. Extraction of such an ROI is also very slow."
+        )
     thick = int(sum(np.any(roi, axis=tuple(j for j in range(3) if j != i)).sum() > 1 for i in range(3)))
     if thick < 2:
         yield "roi_size", ERR, (

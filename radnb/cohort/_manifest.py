@@ -30,6 +30,11 @@ def load_manifest(path_or_df, root=None):
     ----------
     path_or_df : str, Path or pandas.DataFrame
         A CSV (``.csv``, ``.tsv``) or Excel (``.xlsx``, ``.xls``) file, or a DataFrame.
+        CSV files may be UTF-8 (with or without BOM), UTF-16 or Windows-1252, separated
+        by ``,``, ``;``, tab or ``|``; with ``;`` or tab, decimal commas (``1,5``) are
+        read as numbers. Identifier columns (``case_id``, ``series_uid``, names
+        ending in ``_id`` / ``uid``) are kept as written: ``"000123"`` stays
+        ``"000123"`` and ``"NA"`` is an ID, not a missing value.
     root : str or Path, optional
         Folder that relative ``image`` / ``mask`` paths are relative to.
         Default: the manifest file's folder (or the working directory for a DataFrame).
@@ -37,15 +42,15 @@ def load_manifest(path_or_df, root=None):
     Returns
     -------
     pandas.DataFrame
-        A copy with absolute paths, ``case_id`` as text, and ``label``, ``reader``,
+        A copy with absolute paths, identifiers as text, and ``label``, ``reader``,
         ``timepoint`` and ``site`` filled with defaults where absent.
 
     Raises
     ------
     ValueError
-        If ``case_id``, ``image`` or ``mask`` is missing, or two rows share
-        (``case_id``, ``timepoint``, ``reader``; and ``modality`` when that
-        column exists - it is stored upper-case, e.g. ``"PET"``).
+        If ``case_id``, ``image`` or ``mask`` is missing, the file is empty or in an
+        unknown text encoding, or two rows share (``case_id``, ``timepoint``, ``reader``;
+        and ``modality`` when that column exists - it is stored upper-case, e.g. ``"PET"``).
 
     Examples
     --------
@@ -57,6 +62,8 @@ def load_manifest(path_or_df, root=None):
     """
     import pandas as pd
 
+    from radnb.cohort._table import read_table, type_columns
+
     if isinstance(path_or_df, pd.DataFrame):
         df = path_or_df.copy()
         base = Path(root) if root is not None else Path.cwd()
@@ -64,15 +71,9 @@ def load_manifest(path_or_df, root=None):
         path = Path(path_or_df)
         if not path.exists():
             raise FileNotFoundError(f"manifest file {str(path)!r} does not exist.")
-        suffix = path.suffix.lower()
-        if suffix in (".xlsx", ".xls"):
-            df = pd.read_excel(path)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            df = pd.read_csv(path, sep=None, engine="python")
-        else:
-            raise ValueError(
-                f"manifest {str(path)!r}: unsupported file type {suffix!r}; use .csv, .tsv or .xlsx."
-            )
+        df, sep = read_table(path)
+        df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+        df = type_columns(df, sep)
         base = Path(root) if root is not None else path.resolve().parent
     df.columns = [str(c).strip() for c in df.columns]
     check_columns(df, REQUIRED, what="manifest")
@@ -81,7 +82,22 @@ def load_manifest(path_or_df, root=None):
             df[col] = default
         else:
             df[col] = df[col].fillna(default)
-    df["case_id"] = df["case_id"].astype(str)
+    if df.empty:
+        raise ValueError(
+            "manifest has a header but no rows; add one line per image + mask pair "
+            "(case_id, image, mask)."
+        )
+    missing_id = df["case_id"].isna()
+    if missing_id.any():
+        raise ValueError(
+            f"manifest has {int(missing_id.sum())} row(s) without a case_id (rows "
+            f"{(df.index[missing_id] + 2).tolist()[:5]} of the file, counting the header as 1); "
+            "give every row the patient's study ID."
+        )
+    df["case_id"] = df["case_id"].map(_id_text)
+    for col in [c for c in df.columns if c != "case_id" and _is_id(c)]:
+        df[col] = df[col].map(lambda v: v if v is None or (isinstance(v, float) and v != v)
+                              else _id_text(v))
     df["site"] = df["site"].astype(str)
     for col in ("reader", "timepoint", "label"):
         df[col] = _as_int(df[col], col)
@@ -156,22 +172,31 @@ def from_folder(folder, image_glob="*_image.*", mask_glob="*_label.*", **columns
     return load_manifest(df, root=folder)
 
 
-def validate(manifest, *, tolerance: float = 1e-3, min_voxels: int = 64):
+def validate(manifest, *, tolerance: float | None = None, min_voxels: int = 64):
     """Check every image + mask pair before extraction; never raises for a bad case.
 
-    Checks, one row each per manifest row: ``image`` and ``mask`` (file exists
-    and is readable), ``dimensionality`` (3D), ``geometry`` (size, spacing,
-    origin and direction agree within ``tolerance``), ``mask_integer``,
-    ``mask_empty``, ``label`` (present in the mask), ``roi_size`` (voxel count,
-    and at least 2 dimensions thicker than one voxel, as pyradiomics needs),
-    ``border`` (ROI touches the image border).
+    It reports first whatever extraction would refuse or silently change.
+    Checks, one row each per manifest row: ``image`` and ``mask`` (file exists,
+    is complete and readable; ``roi`` only for RTSTRUCT / DICOM-SEG masks),
+    ``dimensionality`` (3D), ``image_values`` (no NaN / infinite voxels),
+    ``mask_values`` (one whole number 0..255 per voxel: not a colour image, not
+    a CT given as the mask), ``geometry`` (the policy of :mod:`radnb.io`:
+    header rounding is aligned, anything larger is an error whose advice
+    depends on the DICOM Frame of Reference), ``mask_integer``, ``mask_empty``,
+    ``label`` (present in the mask), ``spacing`` (plausible voxel size),
+    ``roi_size`` (voxel count, and at least 2 dimensions thicker than one voxel,
+    as pyradiomics needs), ``roi_volume`` (warning above 2 litres), ``border``
+    (ROI touches the image border).
 
     Parameters
     ----------
     manifest : pandas.DataFrame or path
         A manifest (see :func:`load_manifest`).
-    tolerance : float, default 1e-3
-        Allowed difference in spacing (mm), origin (mm) and direction cosines.
+    tolerance : float, optional
+        One allowed difference for spacing (mm), origin (mm) and direction cosines,
+        replacing the policy extraction uses (spacing relative 1e-4, origin
+        1e-3 mm or 5% of a voxel, direction 1e-4). Leave it unset so validation
+        and extraction agree.
     min_voxels : int, default 64
         ROIs with fewer voxels get a warning (texture features are unstable).
 
@@ -240,6 +265,19 @@ def summarize(validation):
     import pandas as pd
 
     return pd.DataFrame(out)
+
+
+def _is_id(name) -> bool:
+    from radnb.cohort._table import is_id_column
+
+    return is_id_column(name) and str(name).lower() not in ("image", "mask", "site", "roi")
+
+
+def _id_text(value) -> str:
+    """An identifier as text: 123.0 (a number typed into a DataFrame) becomes '123'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _as_int(series, name):

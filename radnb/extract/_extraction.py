@@ -33,8 +33,13 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     cohort : pandas.DataFrame
         A manifest (see :mod:`radnb.cohort`): ``case_id``, ``image``, ``mask``
         and optionally ``label`` (default 1), ``reader`` (1), ``timepoint`` (1),
-        ``site``, ``roi`` (ROI name for RTSTRUCT / DICOM-SEG masks). Images and
-        masks are read with :func:`radnb.io.read_image` / :func:`radnb.io.read_mask`.
+        ``site``, ``roi`` (ROI name for RTSTRUCT / DICOM-SEG masks), ``series_uid``
+        (the series of a DICOM folder holding several). Images and masks are read
+        with :func:`radnb.io.read_image` / :func:`radnb.io.read_mask` under one
+        geometry policy (as :func:`radnb.cohort.validate`): a mask header that
+        differs by rounding takes the image's geometry (noted in the diagnostics
+        column ``diagnostics_radnb_MaskGeometry``); a larger difference is an
+        error row, never a silent resampling.
     params : str, dict or path, default "ct"
         A preset, a pyradiomics settings dict or a pyradiomics YAML file. Presets
         (``radnb/params/*.yaml``, commented):
@@ -244,7 +249,8 @@ def _rows(cohort) -> list[dict]:
             f"cohort must be a manifest DataFrame (radnb.cohort.load_manifest); got {type(cohort).__name__}."
         )
     check_columns(cohort, ["case_id", "image", "mask"], what="cohort (manifest)")
-    defaults = {"label": 1, "reader": 1, "timepoint": 1, "site": None, "roi": None}
+    defaults = {"label": 1, "reader": 1, "timepoint": 1, "site": None, "roi": None,
+                "series_uid": None}
     rows = []
     for rec in cohort.to_dict("records"):
         row = {"case_id": str(rec["case_id"]), "image": _path(rec["image"]), "mask": _path(rec["mask"])}
@@ -292,10 +298,10 @@ _MEMO = {}
 def _lookup(cache, row, settings, units, version):
     """Serve a row from the cache without reading its images (memoised file hashes)."""
     from radnb.extract._cache import file_signature
-    from radnb.extract._worker import base_key, case_key, mask_memo_extra
+    from radnb.extract._worker import base_key, case_key, image_memo_extra, mask_memo_extra
 
-    sig = file_signature(row["image"])
-    image_hash = _MEMO.get((sig, "")) or cache.memo_get(sig)
+    sig, iextra = file_signature(row["image"]), image_memo_extra(row)
+    image_hash = _MEMO.get((sig, iextra)) or cache.memo_get(sig, iextra)
     if image_hash is None:
         return None
     extra = mask_memo_extra(row, image_hash)
@@ -303,7 +309,7 @@ def _lookup(cache, row, settings, units, version):
     mask_hash = _MEMO.get((msig, extra)) or cache.memo_get(msig, extra)
     if mask_hash is None:
         return None
-    _MEMO[(sig, "")], _MEMO[(msig, extra)] = image_hash, mask_hash
+    _MEMO[(sig, iextra)], _MEMO[(msig, extra)] = image_hash, mask_hash
     base = base_key(image_hash, mask_hash, row["label"], settings, version)
     entry = cache.get(case_key(base, settings))
     if entry is None:

@@ -17,7 +17,7 @@ from radnb.extract._params import (
     SHAPE_CLASSES, canonical, image_type_of, log_prefix, quiet_radiomics,
 )
 
-__all__ = ["process_case", "base_key", "case_key", "mask_memo_extra"]
+__all__ = ["process_case", "base_key", "case_key", "mask_memo_extra", "image_memo_extra"]
 
 
 def base_key(image_hash, mask_hash, label, settings, version) -> str:
@@ -35,12 +35,26 @@ def unit_key(base: str, unit) -> str:
 
 
 def mask_memo_extra(row, image_hash) -> str:
-    """Memo qualifier for a mask: an RTSTRUCT/SEG mask depends on the ROI and the image grid."""
-    return f"{row.get('roi')}|{image_hash}"
+    """Memo qualifier for a mask: an RTSTRUCT/SEG mask depends on the ROI and the image grid.
+
+    ``geometry-policy-1``: masks are aligned or refused by radnb.io's geometry policy, so
+    memos written before it (when pyradiomics resampled) are not reused.
+    """
+    return f"{row.get('roi')}|{image_hash}|geometry-policy-1"
+
+
+def image_memo_extra(row) -> str:
+    """Memo qualifier for an image: which series of a DICOM folder holding several."""
+    return str(row.get("series_uid") or "")
 
 
 def read_case(row):
-    """Read ``row``'s image and mask with :mod:`radnb.io`."""
+    """Read ``row``'s image and mask with :mod:`radnb.io`, under its one geometry policy.
+
+    A label mask whose header differs from the image's by rounding only takes the
+    image's geometry (noted under ``radnb.io._geometry.NOTE_KEY``); anything larger is
+    an error, as in :func:`radnb.cohort.validate` - pyradiomics never resamples silently.
+    """
     for what in ("image", "mask"):
         if not os.path.exists(row[what]):
             raise FileNotFoundError(
@@ -48,20 +62,19 @@ def read_case(row):
                 "(or drop the row)"
             )
     from radnb.io import read_image, read_mask
+    from radnb.io._integrity import check_finite
 
-    image = read_image(row["image"])
-    if row.get("roi") is not None or _is_dicom_file(row["mask"]):  # RTSTRUCT / SEG: on the image grid
-        return image, read_mask(row["mask"], image, roi=row.get("roi"))
-    # a label image: geometry checks are left to pyradiomics (geometryTolerance, correctMask)
-    return image, read_mask(row["mask"])
+    image = read_image(row["image"], series_uid=row.get("series_uid") or None)
+    check_finite(image)
+    # RTSTRUCT / SEG are drawn on the image grid; a label image is aligned or refused
+    return image, read_mask(row["mask"], image, roi=row.get("roi"))
 
 
-def _is_dicom_file(path) -> bool:
-    if not os.path.isfile(path):
-        return False
-    with open(path, "rb") as fh:
-        fh.seek(128)
-        return fh.read(4) == b"DICM"
+def geometry_note(mask) -> str:
+    """What the geometry policy changed on ``mask`` ("" when nothing)."""
+    from radnb.io._geometry import NOTE_KEY
+
+    return mask.GetMetaData(NOTE_KEY) if mask.HasMetaDataKey(NOTE_KEY) else ""
 
 
 def process_case(task):
@@ -78,9 +91,11 @@ def process_case(task):
         image, mask = read_case(row)
         image_hash = image_digest(image)
         mask_hash = image_digest(mask)
+        if geometry_note(mask):  # an aligned header is part of what was extracted
+            mask_hash = digest(mask_hash, geometry_note(mask))
     except Exception as exc:  # noqa: BLE001 - becomes an error row naming the case
         return {**out, "status": "error", "stage": "read", "message": _message(exc)}
-    cache.memo_put(file_signature(row["image"]), image_hash)
+    cache.memo_put(file_signature(row["image"]), image_hash, image_memo_extra(row))
     cache.memo_put(file_signature(row["mask"]), mask_hash, mask_memo_extra(row, image_hash))
 
     base = base_key(image_hash, mask_hash, row["label"], settings, task["version"])
@@ -110,6 +125,8 @@ def process_case(task):
                 cache.put(keys[i], found[i])
         if diagnostics is None:
             diagnostics = _diagnostics(result)
+            if geometry_note(mask):
+                diagnostics["diagnostics_radnb_MaskGeometry"] = geometry_note(mask)
             cache.put(diag_key, diagnostics)
     diagnostics = dict(diagnostics)
     diagnostics["diagnostics_Configuration_EnabledImageTypes"] = str(settings["imageType"])

@@ -87,8 +87,8 @@ def read_series(folder, series_uid=None):
             raise ValueError(
                 f"folder {str(folder)!r} holds {len(series)} DICOM image series:\n"
                 f"{describe_series(series)}\n"
-                "Pass series_uid= one of these UIDs, e.g. "
-                f"read_image({str(folder)!r}, series_uid={next(iter(series))!r})."
+                "Choose one: in a manifest, add a series_uid column holding one of these UIDs; in "
+                f"Python, read_image({str(folder)!r}, series_uid={next(iter(series))!r})."
             )
         series_uid = next(iter(series))
     elif series_uid not in series:
@@ -98,7 +98,11 @@ def read_series(folder, series_uid=None):
         )
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(series[series_uid])
-    return reader.Execute()
+    image = reader.Execute()
+    frame = read_header(series[series_uid][0]).get("FrameOfReferenceUID")
+    if frame:  # kept so a mask from another frame of reference can be refused
+        image.SetMetaData("0020|0052", str(frame))
+    return image
 
 
 def _no_series_message(folder: Path) -> str:

@@ -74,8 +74,9 @@ def read_mask(path, reference=None, *, roi=None, label=None):
     reference : SimpleITK.Image or str or Path, optional
         The image the mask belongs to (an image or anything :func:`read_image`
         reads). Required for RTSTRUCT and DICOM-SEG, whose contours and frames
-        are placed on its grid. For label images it is checked that both share
-        one grid.
+        are placed on its grid. A label image must share its grid: differences
+        below the tolerances of header rounding are aligned (the mask takes the
+        image's geometry), larger ones raise ``ValueError`` with advice.
     roi : str, optional
         RTSTRUCT ROI name or SEG segment label (case-insensitive if unique).
     label : int, optional
@@ -95,7 +96,10 @@ def read_mask(path, reference=None, *, roi=None, label=None):
     ------
     ValueError
         If the ROI is not found (the message lists the available names), the
-        reference is missing for a DICOM mask, or grids do not match.
+        reference is missing for a DICOM mask, the mask is not a label image
+        (several components, values outside 0..255), the file is incomplete, or
+        the grids differ by more than header rounding (a DICOM mask from another
+        Frame of Reference, a label image on another grid).
 
     Notes
     -----
@@ -124,12 +128,12 @@ def read_mask(path, reference=None, *, roi=None, label=None):
             f"roi={roi!r} names an ROI of an RTSTRUCT or SEG, but {path.name!r} is a label image; "
             "choose its label value with label= instead."
         )
-    mask = read_image(path)
-    if reference is not None:
-        reference = _as_image(reference)
-        _check_grid(mask, reference, path)
-        mask.CopyInformation(reference)  # drop header rounding noise below the tolerances
-    return _label_image(mask, label, path)
+    mask = _label_image(read_image(path), label, path)
+    if reference is not None:  # one policy (radnb.io._geometry): align header rounding, refuse more
+        from radnb.io._geometry import align_mask
+
+        mask = align_mask(mask, _as_image(reference), name=f"mask {path.name!r}")
+    return mask
 
 
 def list_rois(path) -> list[str]:
@@ -305,9 +309,13 @@ def _given(value):
 def _read_file(path: Path):
     import SimpleITK as sitk
 
+    from radnb.io._integrity import check_complete
+
+    check_complete(path, decode=False)  # SimpleITK fills a cut-off .nii.gz with zeros silently
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as exc:
+        check_complete(path)  # say "incomplete" when that is why a compressed file failed
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ValueError(
             f"cannot read {str(path)!r} as an image ({first[:200]}). "
@@ -336,7 +344,18 @@ def _read_dicom_mask(ds, path, reference, roi, label):
             f"{path.name!r} is a DICOM {ds.Modality}: its contours/frames are placed on an image "
             "grid, so pass reference= the image series it was drawn on (a folder or an image)."
         )
+    from radnb.io._geometry import GeometryMismatchError, _frame_of, frame_of_image, mismatch_advice
+
+    ref_path = None if isinstance(reference, sitk.Image) else reference
     reference = _as_image(reference)
+    frames = (_frame_of(ds), frame_of_image(reference))
+    if ref_path is not None and frames[1] is None:
+        from radnb.io._geometry import frame_of_reference
+
+        frames = (frames[0], frame_of_reference(ref_path))
+    if frames[0] and frames[1] and frames[0] != frames[1]:
+        raise GeometryMismatchError(f"{ds.Modality} {path.name!r} does not belong to this image. "
+                                    + mismatch_advice(small=False, frames=frames))
     to_mask = dm.seg_to_mask if ds.Modality == "SEG" else dm.rtstruct_to_mask
     mask = sitk.GetImageFromArray(to_mask(ds, reference, number))
     mask.CopyInformation(reference)
@@ -349,45 +368,17 @@ def _as_image(reference):
     return reference if isinstance(reference, sitk.Image) else read_image(reference)
 
 
-def _check_grid(mask, reference, path):
-    import numpy as np
-
-    def close(**tol):
-        return lambda a, b: np.allclose(a, b, **tol)
-
-    checks = {
-        "size": (mask.GetSize(), reference.GetSize(), lambda a, b: a == b),
-        "spacing": (mask.GetSpacing(), reference.GetSpacing(), close(rtol=1e-4)),
-        "origin": (mask.GetOrigin(), reference.GetOrigin(), close(atol=1e-3)),
-        "direction": (mask.GetDirection(), reference.GetDirection(), close(atol=1e-4)),
-    }
-    differ = [f"{k} {_r(a)} vs {_r(b)}" for k, (a, b, same) in checks.items() if not same(a, b)]
-    if differ:
-        raise ValueError(
-            f"mask {path.name!r} is not on the reference grid (mask vs image: "
-            f"{'; '.join(differ)}); resample the mask onto the image (nearest neighbour) "
-            "or pass the image it was drawn on."
-        )
-
-
-def _r(values):
-    return tuple(round(float(v), 3) for v in values)
-
-
 def _label_image(mask, label, path):
     import numpy as np
     import SimpleITK as sitk
 
+    from radnb.io._integrity import mask_problem
+
+    problem = mask_problem(mask, whole_label_image=label is None)
+    if problem:
+        raise ValueError(f"mask {path.name!r} {problem}")
     arr = sitk.GetArrayViewFromImage(mask)
-    if mask.GetNumberOfComponentsPerPixel() != 1:
-        raise ValueError(f"mask {path.name!r} has several components per voxel; expected labels.")
     if label is None:
-        whole = np.array_equal(arr, np.round(arr))
-        if arr.size and (arr.min() < 0 or arr.max() > 255 or not whole):
-            raise ValueError(
-                f"mask {path.name!r} holds values outside the whole numbers 0..255 "
-                f"({float(arr.min()):g}..{float(arr.max()):g}); is it an image rather than a mask?"
-            )
         return sitk.Cast(mask, sitk.sitkUInt8)
     present = np.unique(arr)
     if label not in present:

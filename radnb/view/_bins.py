@@ -16,10 +16,10 @@ def roi_values(image, mask, label=1):
     """Intensities of the voxels of ``image`` where ``mask == label`` (1-D float array)."""
     import SimpleITK as sitk
 
-    from radnb.view._cases import mask_on_image, read_image
+    from radnb.view._cases import read_display_mask, read_image
 
     img = read_image(image)
-    m = mask_on_image(read_image(mask), img)
+    m = read_display_mask(mask, img)
     values = sitk.GetArrayViewFromImage(img)[sitk.GetArrayViewFromImage(m) == label]
     if values.size == 0:
         raise ValueError(f"the mask has no voxel with label {label}; pass the ROI's label= value.")

@@ -16,7 +16,7 @@ _RANK = {"unknown": -1, "ok": 0, "warning": 1, "error": 2}
 SYMBOL = {"ok": "\u2713", "warning": "\u26a0", "error": "\u2717", "unknown": "?"}
 
 
-def read_image(obj):
+def read_image(obj, series_uid=None):
     """Return a SimpleITK image from an image, a file path or a DICOM folder (via :mod:`radnb.io`)."""
     import SimpleITK as sitk
 
@@ -24,24 +24,51 @@ def read_image(obj):
         return obj
     from radnb.io import read_image as _read
 
-    return _read(obj)
+    return _read(obj, series_uid=_given(series_uid))
+
+
+def read_display_mask(obj, image, *, roi=None):
+    """A mask to draw on ``image``: label image, RTSTRUCT or DICOM-SEG (``(path, roi)`` allowed).
+
+    RTSTRUCT / SEG files are rasterised on the image grid by :func:`radnb.io.read_mask`;
+    label images on another grid are placed by their physical position (nearest
+    neighbour), so a mismatch shows where the mask really lands. Raises
+    ``ValueError`` with a plain message for a mask that cannot be shown (e.g. RGB).
+    """
+    import SimpleITK as sitk
+
+    from radnb.io import _dicom
+    from radnb.io import read_mask
+    from radnb.io._integrity import mask_problem
+
+    if isinstance(obj, tuple) and len(obj) == 2:
+        obj, roi = obj
+    if not isinstance(obj, sitk.Image) and _dicom.is_dicom(Path(obj)):
+        return read_mask(obj, image, roi=_given(roi))
+    mask = read_image(obj)
+    problem = mask_problem(mask, whole_label_image=False)
+    if problem:
+        raise ValueError("the mask " + problem)
+    return mask_on_image(mask, image)
 
 
 def mask_on_image(mask, image):
-    """Return ``mask`` on ``image``'s voxel grid (nearest neighbour if they differ)."""
+    """Return ``mask`` on ``image``'s voxel grid: aligned within tolerance, else resampled."""
     import SimpleITK as sitk
 
-    same = (
-        mask.GetSize() == image.GetSize()
-        and np.allclose(mask.GetSpacing(), image.GetSpacing(), atol=1e-3)
-        and np.allclose(mask.GetOrigin(), image.GetOrigin(), atol=1e-3)
-        and np.allclose(mask.GetDirection(), image.GetDirection(), atol=1e-3)
-    )
-    if same:
+    from radnb.io._geometry import compare_grids
+
+    if compare_grids(mask, image)[0] != "mismatch":  # radnb.io's one geometry policy
         mask = sitk.Image(mask)
         mask.CopyInformation(image)
         return mask
     return sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+
+
+def _given(value):
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return None
+    return value
 
 
 def guess_modality(array):
@@ -132,6 +159,7 @@ def _cases_from_manifest(manifest, validation):
             key += " (" + " ".join(extra) + ")"
         modality = row.get("modality") if "modality" in manifest.columns else None
         cases.append({
+            "roi": _given(row.get("roi")), "series_uid": _given(row.get("series_uid")),
             "key": key, "image": row["image"], "masks": {"mask": row["mask"]},
             "label": int(row["label"]) if "label" in manifest.columns else None,
             "modality": modality if isinstance(modality, str) else None,
@@ -151,7 +179,7 @@ def load_case(case):
     """
     from radnb.view import _render
 
-    image = read_image(case["image"])
+    image = read_image(case["image"], case.get("series_uid"))
     if image.GetDimension() != 3:
         raise ValueError(f"case {case['key']!r}: the viewer shows 3D images; got {image.GetDimension()}D.")
     array, spacing, oriented = _render.to_canonical(image)
@@ -160,7 +188,7 @@ def load_case(case):
         if m is None:
             continue
         try:
-            marr = _render.to_canonical(mask_on_image(read_image(m), image))[0]
+            marr = _render.to_canonical(read_display_mask(m, image, roi=case.get("roi")))[0]
         except Exception as exc:  # a broken mask is reported, the image is still shown
             problems.append(f"mask {name!r} not shown: {exc}")
             continue

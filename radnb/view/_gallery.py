@@ -41,7 +41,8 @@ class Gallery:
         return f"Gallery({len(self.table)} cases, {counts})"
 
 
-def thumbnail(image, mask, *, label=None, size=128, modality=None, plane="axial"):
+def thumbnail(image, mask, *, label=None, size=128, modality=None, plane="axial", roi=None,
+              series_uid=None):
     """RGB thumbnail of the slice through the ROI centroid, ROI contour drawn.
 
     Returns ``(rgb, slice_index, problem)``; ``problem`` says why the mask is
@@ -49,16 +50,17 @@ def thumbnail(image, mask, *, label=None, size=128, modality=None, plane="axial"
     """
     import SimpleITK as sitk
 
-    from radnb.view._cases import guess_modality, mask_on_image, read_image
+    from radnb.view._cases import guess_modality, read_display_mask, read_image
 
-    img = read_image(image)
+    roi_name = roi  # RTSTRUCT ROI / SEG segment name; ``roi`` below is the drawn voxel set
+    img = read_image(image, series_uid)
     if img.GetDimension() != 3:
         raise ValueError(f"the image is {img.GetDimension()}D; the gallery shows 3D images.")
     arr, spacing, _ = _render.to_canonical(img)
     roi, problem = np.zeros(arr.shape, bool), None
     if mask is not None:
         try:
-            m = sitk.GetArrayFromImage(_render.orient_lps(mask_on_image(read_image(mask), img)))
+            m = sitk.GetArrayFromImage(_render.orient_lps(read_display_mask(mask, img, roi=roi_name)))
             roi = m == label if label is not None else m > 0
         except Exception as exc:  # show the image anyway; the caller reports the mask problem
             problem = f"mask not shown: {type(exc).__name__}: {exc}"
@@ -125,7 +127,7 @@ def gallery(cohort, *, validation=None, size=128, columns=8, plane="axial"):
             rgb, row["slice"], row["error"] = thumbnail(
                 rec["image"], rec["mask"], label=int(rec["label"]) if "label" in rec else None,
                 size=size, modality=rec.get("modality") if isinstance(rec.get("modality"), str) else None,
-                plane=plane)
+                plane=plane, roi=rec.get("roi"), series_uid=rec.get("series_uid"))
             src = "data:image/jpeg;base64," + base64.b64encode(_render.encode(rgb, quality=85)).decode()
             body = f"<img src='{src}' style='display:block;margin:auto' alt='{html.escape(title)}'>"
             if row["error"]:

@@ -97,14 +97,14 @@ def view3d(image, mask=None, *, backend="auto", online=None, height=600):
     >>> view3d("lung1_image.nrrd", "lung1_label.nrrd")  # doctest: +SKIP
     >>> view3d("lung1_image.nrrd", "lung1_label.nrrd", backend="2d")  # doctest: +SKIP
     """
-    from radnb.view._cases import read_image
+    from radnb.view._cases import read_display_mask, read_image
     from radnb.view._widgets import browse
 
     check_option("backend", backend, BACKENDS)
     if backend == "2d":
         return browse(image, mask, validation=False)
     img = read_image(image)
-    msk = None if mask is None else read_image(mask)
+    msk = None if mask is None else read_display_mask(mask, img)  # label image, RTSTRUCT or SEG
     if backend == "itkwidgets":
         viewer, reason = _itkwidgets(img, msk, online)
     else:

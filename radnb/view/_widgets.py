@@ -85,7 +85,8 @@ def compare(image, masks, *, plane="axial", mode="contour", opacity=0.9, size=51
     image : SimpleITK.Image, str or Path
     masks : dict
         Name -> mask (image or path), e.g. ``{"reader 1": m1, "reader 2": m2}``.
-        Every voxel > 0 counts as inside.
+        Every voxel > 0 counts as inside. RTSTRUCT and DICOM-SEG files are drawn on
+        the image grid; give ``(path, roi_name)`` when the file holds several ROIs.
     plane, mode, opacity, size, modality
         As in :func:`browse` (contours by default, so overlapping masks stay visible).
 
