@@ -22,6 +22,9 @@ from radnb.view._viewer import Viewer
 
 TOOLS = (("Look", "look"), ("Paint", "brush"), ("Erase", "erase"), ("Grow", "grow"),
          ("Box threshold", "box"))
+TOOL_TIPS = ("Hover to read values, click to pick a point", "Drag to paint the label",
+             "Drag to erase the label", "Click inside the lesion to grow a region",
+             "Drag a box: voxels in the box and in 'Box range' become the label")
 EDITOR_HELP = (
     "<b>Paint / Erase:</b> drag on the picture (the circle is the brush, radius in mm). "
     "<b>Grow:</b> click inside the lesion; move 'Tolerance' to see the region change. "
@@ -46,7 +49,7 @@ class Editor(Viewer):
         self._history_limit = max(20, int(history))
         lay = W.Layout(width="330px")
         self._tool_w = W.ToggleButtons(options=TOOLS, value="look", description="Tool",
-                                       style={"button_width": "92px"})
+                                       tooltips=list(TOOL_TIPS), style={"button_width": "104px"})
         self._label_w = W.Dropdown(description="Label", layout=W.Layout(width="220px"))
         self._add_label_w = W.Button(description="+ label", layout=W.Layout(width="70px"))
         self._radius_w = W.FloatSlider(description="Brush mm", min=0.5, max=30, step=0.5,
@@ -127,6 +130,17 @@ class Editor(Viewer):
                         | set(self._label_names))
         self._label_w.options = [(f"{v}: {self._label_names.get(v, f'label {v}')}", v) for v in values]
         self._label_w.value = active
+        self._legend_w.value = self._legend()
+
+    def _legend(self):
+        if self._labels is None:
+            return ""
+        items = [f"<span style='display:inline-block;width:12px;height:12px;background:"
+                 f"{_hex(_render.label_colour(v - 1))};margin-right:4px'></span>{html.escape(name)}"
+                 for v, name in self.labels.items()]
+        refs = [f"<span style='border:1px solid #888;padding:0 3px'>{html.escape(n)}</span> (white outline)"
+                for n in self._references]
+        return "&nbsp; ".join(items + refs)
 
     # ----- state readable and settable from Python ---------------------------------------
     tool = property(lambda self: self._tool_w.value,
@@ -378,13 +392,16 @@ class Editor(Viewer):
 
     def _after_edit(self, text):
         self.message = text
+        if self._data is not None and not self._hold:  # the picture first: it is what the user waits for
+            self.image_widget.value = _render.encode(self.render_array())
+            self.n_renders += 1
         n_label = int(np.count_nonzero(self._labels == self.label)) if self._references else None
         vol = "" if n_label is None else f"; label {self.label}: {n_label} voxels"
         self._status_msg_w.value = (f"{html.escape(text)}{vol} <small>(undo: {len(self.history)}, "
                                     f"redo: {self.history.n_redo})</small>")
-        self.render()
         if self._references:
             self._compare_w.value = self._compare_html()
+            self._legend_w.value = self._legend()
 
     def _roi_union(self):
         if self._labels is None or not self._labels.any():
