@@ -309,3 +309,12 @@ def test_edit_a_manifest_case_writes_a_new_reader(small_demo):
         segment.edit(small_demo, "nobody")
     with pytest.raises(ValueError, match="already has a mask"):
         segment.edit(small_demo, case, new_reader=1)
+
+
+def test_show_and_grow_move_the_view_to_the_seed(anisotropic_image):
+    image, _ = anisotropic_image
+    image = _rotated(image)
+    for plane in ("axial", "coronal", "sagittal"):
+        editor = segment.edit(image, plane=plane)
+        editor.show((1, 2, 3))  # a voxel index of the rotated image
+        assert editor.pick()["index"] == (1, 2, 3)

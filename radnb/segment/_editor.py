@@ -209,23 +209,45 @@ class Editor(Viewer):
         """Erase the active label along a stroke (see :meth:`paint`)."""
         return self.paint(points, radius_mm=radius_mm, erase=True)
 
+    def show(self, point, *, seed_space="auto"):
+        """Go to the slice through ``point`` and pick it; return its (row, column) on the picture.
+
+        ``point`` is a voxel index (integers, x, y, z) or a point in mm (floats)
+        of the image, as for :func:`radnb.segment.region_grow`.
+        """
+        z, y, x = self._lps_index(point, seed_space)
+        plane = self.plane
+        rc = {"axial": (y, x), "coronal": (self._data["image"].shape[0] - 1 - z, x),
+              "sagittal": (self._data["image"].shape[0] - 1 - z, y)}[plane]
+        with self._batch():
+            self.slice = {"axial": z, "coronal": y, "sagittal": x}[plane]
+        self.point = rc
+        return rc
+
     def grow(self, seed, *, tolerance=None, seed_space="auto"):
         """Region growing in 3D from ``seed``: connected voxels within seed value +/- tolerance.
 
         ``seed`` is a voxel index (integers, x, y, z) or a point in mm (floats)
-        of the image, as for :func:`radnb.segment.region_grow`. Moving the
-        'Tolerance' slider afterwards re-grows from the same seed (live preview).
+        of the image, as for :func:`radnb.segment.region_grow`. The view moves
+        to the seed's slice. Moving the 'Tolerance' slider afterwards re-grows
+        from the same seed (live preview). Returns the number of changed voxels.
         """
-        from radnb.segment._tools import _seed_index
-
-        d = self._data
-        index = _seed_index(d["original"], seed, seed_space)
-        point = d["original"].TransformIndexToPhysicalPoint(index)
-        x, y, z = d["oriented"].TransformPhysicalPointToIndex(point)
         if tolerance is not None:
             with self._batch():
                 self.tolerance = tolerance
-        return self._grow_zyx((z, y, x))
+        zyx = self._lps_index(seed, seed_space)
+        self.show(seed, seed_space=seed_space)
+        return self._grow_zyx(zyx)
+
+    def _lps_index(self, point, seed_space):
+        """(z, y, x) of the LPS array at an index or mm point of the original image."""
+        from radnb.segment._tools import _seed_index
+
+        d = self._data
+        index = _seed_index(d["original"], point, seed_space)
+        x, y, z = d["oriented"].TransformPhysicalPointToIndex(
+            d["original"].TransformIndexToPhysicalPoint(index))
+        return z, y, x
 
     def threshold_box(self, box, lower=None, upper=None):
         """Label the voxels of the displayed slice in ``box`` = (row0, row1, col0, col1) whose
