@@ -13,7 +13,8 @@ import numpy as np
 from radnb.view import _render
 from radnb.view._cases import mask_on_image
 
-__all__ = ["to_lps", "read_any_mask", "reference_arrays", "save", "FORMATS"]
+__all__ = ["to_lps", "read_any_mask", "reference_arrays", "save", "FORMATS", "agreement_table",
+           "compare_html"]
 
 #: File endings :func:`save` writes, and what it writes for each.
 FORMATS = {".nii.gz": "NIfTI", ".nii": "NIfTI", ".nrrd": "NRRD", ".nhdr": "NRRD",
@@ -117,3 +118,36 @@ def save(editor, path, *, label=None):
     new["reader"] = int(editor._context["new_reader"])
     new["label"] = 1 if (label is not None or ending == ".dcm") else int(editor.label)
     return pd.DataFrame([new]).reset_index(drop=True)
+
+
+def agreement_table(mine, references, spacing):
+    """Agreement of a boolean LPS mask with each reference, computed on their bounding box.
+
+    Overlap and surface distances only depend on the voxels near the two
+    masks, so cropping to their joint bounding box (plus a margin) gives the
+    values of :func:`radnb.segment.agreement` on the whole volume, fast enough
+    to follow every edit.
+    """
+    import pandas as pd
+
+    from radnb.segment._metrics import AGREEMENT_COLUMNS, agreement
+
+    rows = {}
+    for name, ref in references.items():
+        box = _render.roi_bbox(mine | ref, margin=2)
+        if box is None:
+            rows[name] = pd.Series(np.nan, index=list(AGREEMENT_COLUMNS))
+            continue
+        rows[name] = agreement(ref[box], mine[box], spacing=spacing).iloc[0]
+    return pd.DataFrame(rows).T.rename_axis("reference")
+
+
+def compare_html(table):
+    """The live agreement table shown under the editor's tools."""
+    import html
+
+    rows = "".join(f"<tr><td>{html.escape(str(name))}</td><td>{r.dice:.3f}</td>"
+                   f"<td>{r.hd95_mm:.1f}</td><td>{r.volume_a_ml:.2f}</td><td>{r.volume_b_ml:.2f}</td></tr>"
+                   for name, r in table.iterrows())
+    return ("<table><tr><th>vs</th><th>Dice</th><th>HD95 mm</th><th>their ml</th>"
+            f"<th>your ml</th></tr>{rows}</table>")

@@ -139,9 +139,10 @@ function render({ model, el }) {
     model.save_changes();
   }
   img.addEventListener("mousemove", (ev) => {
+    if (stroke || rect) return;  // while drawing, only the stroke travels to the kernel
     pending = position(ev);
     const tool = model.get("tool");
-    if ((tool === "brush" || tool === "erase") && !stroke) { cursor = pending; paintLayer(); }
+    if (tool === "brush" || tool === "erase") { cursor = pending; paintLayer(); }
     if (timer === null) timer = setTimeout(flush, model.get("throttle_ms"));
   });
   img.addEventListener("mouseleave", () => {
@@ -151,6 +152,7 @@ function render({ model, el }) {
   });
   img.addEventListener("mousedown", () => box.focus());
   img.addEventListener("click", (ev) => {
+    if (["brush", "erase", "box"].includes(model.get("tool"))) return;  // a drag, not a pick
     const p = position(ev);
     if (p === null) return;
     const n = ((model.get("click") || {}).n || 0) + 1;
