@@ -318,3 +318,22 @@ def test_show_and_grow_move_the_view_to_the_seed(anisotropic_image):
         editor = segment.edit(image, plane=plane)
         editor.show((1, 2, 3))  # a voxel index of the rotated image
         assert editor.pick()["index"] == (1, 2, 3)
+
+
+def test_fill_overlay_equals_the_viewers_overlay(rng):
+    grey = rng.integers(0, 256, (30, 40)).astype(np.uint8)
+    labels = rng.integers(0, 4, (30, 40)).astype(np.uint8)
+    layers = [(labels == v, _render.label_colour(v - 1)) for v in (1, 2, 3)]
+    expected = _render.overlay(grey, layers, opacity=0.45, mode="fill")
+    np.testing.assert_array_equal(ops.fill_overlay(grey, labels, 0.45), expected)
+
+
+def test_brush_disk_long_stroke_equals_union_of_segments():
+    rng = np.random.default_rng(3)
+    pts = np.cumsum(rng.normal(0, 6, (40, 2)), axis=0) + 100
+    whole = ops.brush_disk(pts, 3.0, (0.7, 1.3), (200, 200))
+    union = np.zeros_like(whole)
+    for p, q in zip(pts, pts[1:]):
+        union |= ops.brush_disk([p, q], 3.0, (0.7, 1.3), (200, 200))
+    np.testing.assert_array_equal(whole, union)
+    assert whole.any()

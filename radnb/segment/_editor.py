@@ -329,9 +329,12 @@ class Editor(EditorTools, Viewer):
         d, plane, idx = self._data, self.plane, self.slice
         grey = _render.apply_window(_render.take_slice(d["image"], plane, idx), self.window, self.level)
         lab = _render.take_slice(self._labels, plane, idx) if self._labels is not None else None
-        layers = [] if lab is None else [(lab == v, _render.label_colour(int(v) - 1))
-                                         for v in np.unique(lab) if v]
-        rgb = _render.overlay(grey, layers, opacity=self.opacity, mode=self.mode)
+        if lab is not None and self.mode == "fill":
+            rgb = ops.fill_overlay(grey, lab, self.opacity)  # a look-up table: fast on every stroke
+        else:
+            layers = [] if lab is None else [(lab == v, _render.label_colour(int(v) - 1))
+                                             for v in np.flatnonzero(np.bincount(lab.ravel())) if v]
+            rgb = _render.overlay(grey, layers, opacity=self.opacity, mode=self.mode)
         for ref in self._references.values():
             rgb[_render.contour(_render.take_slice(ref, plane, idx))] = (255, 255, 255)
         if self._point_on_w.value:

@@ -17,6 +17,7 @@ from radnb.view import _render
 __all__ = [
     "Change", "History", "plane_voxels", "brush_disk", "paint", "threshold_box", "grow_window",
     "fill_holes_in_plane", "keep_largest", "interpolate_slices", "signed_distance", "PLANE_AXIS",
+    "fill_overlay",
 ]
 
 #: numpy axis of the (z, y, x) volume that each displayed plane cuts through
@@ -141,22 +142,44 @@ def brush_disk(points, radius_mm, pixel_mm, shape2d):
         return out
     sr, sc = (float(v) for v in pixel_mm)
     r = float(radius_mm)
-    pairs = zip(pts, pts[1:]) if len(pts) > 1 else [(pts[0], pts[0])]
-    for p, q in pairs:
-        lo = np.floor(np.minimum(p, q) - (r / sr, r / sc)).astype(int)
-        hi = np.ceil(np.maximum(p, q) + (r / sr, r / sc)).astype(int) + 1
-        lo, hi = np.maximum(lo, 0), np.minimum(hi, shape2d)
-        if np.any(hi <= lo):
-            continue
-        rr, cc = np.mgrid[lo[0]:hi[0], lo[1]:hi[1]]
-        # distance in mm from each pixel centre to the segment p-q
-        d = np.array([(q[0] - p[0]) * sr, (q[1] - p[1]) * sc])
-        v = np.stack([(rr - p[0]) * sr, (cc - p[1]) * sc])
-        dd = float(d @ d)
-        t = np.clip((v[0] * d[0] + v[1] * d[1]) / dd, 0, 1) if dd > 0 else 0.0
-        dist2 = (v[0] - t * d[0]) ** 2 + (v[1] - t * d[1]) ** 2
-        out[lo[0]:hi[0], lo[1]:hi[1]] |= dist2 <= r * r + 1e-9
+    reach = np.array([r / sr, r / sc])
+    lo = np.maximum(np.floor(pts.min(axis=0) - reach).astype(int), 0)
+    hi = np.minimum(np.ceil(pts.max(axis=0) + reach).astype(int) + 1, shape2d)
+    if np.any(hi <= lo):
+        return out
+    starts = pts if len(pts) == 1 else pts[:-1]
+    ends = pts if len(pts) == 1 else pts[1:]
+    area = int(np.prod(hi - lo))
+    step = max(1, 2_000_000 // area)  # segments per chunk: bounded memory on long strokes
+    rr, cc = np.mgrid[lo[0]:hi[0], lo[1]:hi[1]]
+    ry, cx = rr * sr, cc * sc  # pixel centres in mm
+    best = np.full(rr.shape, np.inf)
+    for k in range(0, len(starts), step):
+        p = starts[k:k + step] * (sr, sc)
+        d = ends[k:k + step] * (sr, sc) - p
+        dd = np.maximum((d * d).sum(axis=1), 1e-12)[:, None, None]
+        vy, vx = ry[None] - p[:, 0, None, None], cx[None] - p[:, 1, None, None]
+        t = np.clip((vy * d[:, 0, None, None] + vx * d[:, 1, None, None]) / dd, 0.0, 1.0)
+        dist2 = (vy - t * d[:, 0, None, None]) ** 2 + (vx - t * d[:, 1, None, None]) ** 2
+        best = np.minimum(best, dist2.min(axis=0))
+    out[lo[0]:hi[0], lo[1]:hi[1]] = best <= r * r + 1e-9
     return out
+
+
+def fill_overlay(grey, labels2d, opacity):
+    """RGB of a grey slice with every label filled in its colour, blended by ``opacity``.
+
+    The same numbers as :func:`radnb.view._render.overlay` in "fill" mode with
+    one layer per label value, via a (label, grey) -> RGB look-up table.
+    """
+    a = np.float32(opacity)
+    g = np.arange(256, dtype=np.float32)[:, None]
+    colours = np.array([(0, 0, 0)] + [_render.label_colour(v - 1) for v in range(1, 256)],
+                       dtype=np.float32)
+    table = (g[None] * (np.float32(1.0) - a) + colours[:, None, :] * a + np.float32(0.5))
+    table = table.astype(np.uint8)
+    table[0] = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    return table[labels2d, grey]
 
 
 def paint(labels, plane, index, region2d, label, *, erase=False):
