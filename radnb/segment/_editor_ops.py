@@ -8,6 +8,7 @@ which is what :class:`History` keeps for undo / redo.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +173,13 @@ def fill_overlay(grey, labels2d, opacity):
     The same numbers as :func:`radnb.view._render.overlay` in "fill" mode with
     one layer per label value, via a (label, grey) -> RGB look-up table.
     """
+    table = _overlay_table(float(opacity))
+    index = labels2d.astype(np.intp) * 256 + grey
+    return np.take(table, index, axis=0)
+
+
+@functools.lru_cache(maxsize=8)
+def _overlay_table(opacity):
     a = np.float32(opacity)
     g = np.arange(256, dtype=np.float32)[:, None]
     colours = np.array([(0, 0, 0)] + [_render.label_colour(v - 1) for v in range(1, 256)],
@@ -179,7 +187,7 @@ def fill_overlay(grey, labels2d, opacity):
     table = (g[None] * (np.float32(1.0) - a) + colours[:, None, :] * a + np.float32(0.5))
     table = table.astype(np.uint8)
     table[0] = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
-    return table[labels2d, grey]
+    return table.reshape(-1, 3)
 
 
 def paint(labels, plane, index, region2d, label, *, erase=False):
