@@ -8,6 +8,7 @@ rotated images.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -337,3 +338,20 @@ def test_brush_disk_long_stroke_equals_union_of_segments():
         union |= ops.brush_disk([p, q], 3.0, (0.7, 1.3), (200, 200))
     np.testing.assert_array_equal(whole, union)
     assert whole.any()
+
+
+def test_edit_a_dicom_manifest_case_saves_a_seg_row(small_demo):
+    from radnb.cohort import load_manifest
+    from radnb.io import read_mask
+
+    csv = Path(small_demo["image"].iloc[0]).parents[1] / "dicom_manifest.csv"
+    if not csv.exists():
+        pytest.skip("the demo cohort was written without DICOM (radnb.io could not write it)")
+    manifest = load_manifest(csv)
+    case = manifest["case_id"].iloc[0]
+    editor = segment.edit(manifest, case)  # starts from reader 1's RTSTRUCT
+    editor.paint([(2, 2)], radius_mm=2)
+    row = editor.save()
+    assert row["mask"].iloc[0].endswith(".dcm")
+    back = read_mask(row["mask"].iloc[0], row["image"].iloc[0], roi=row["roi"].iloc[0])
+    np.testing.assert_array_equal(_arr(back), _arr(editor.mask))

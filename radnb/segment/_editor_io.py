@@ -85,6 +85,7 @@ def save(editor, path, *, label=None):
         check_option("path ending", "".join(path.suffixes) or path.name, tuple(FORMATS))
     path.parent.mkdir(parents=True, exist_ok=True)
     mask = editor.mask
+    value = editor.label if label is None else int(label)
     tmp = _atomic_target(path)
     try:
         if ending == ".dcm":
@@ -95,7 +96,6 @@ def save(editor, path, *, label=None):
                     "series; this image was not read from a DICOM folder. Save as .nii.gz instead.")
             from radnb.io import write_dicom_seg
 
-            value = editor.label if label is None else int(label)
             if not (sitk.GetArrayViewFromImage(mask) == value).any():
                 raise ValueError(f"label {value} is empty: draw it first (a SEG needs voxels).")
             write_dicom_seg(sitk.Cast(mask == value, sitk.sitkUInt8), folder, tmp,
@@ -117,6 +117,8 @@ def save(editor, path, *, label=None):
     new["mask"] = str(path.resolve())
     new["reader"] = int(editor._context["new_reader"])
     new["label"] = 1 if (label is not None or ending == ".dcm") else int(editor.label)
+    if "roi" in new.index:  # the SEG's segment name; a label image has no ROI name
+        new["roi"] = editor.labels.get(value, None) if ending == ".dcm" else None
     return pd.DataFrame([new]).reset_index(drop=True)
 
 

@@ -85,6 +85,8 @@ def edit(image, case_id=None, *, mask=None, label=1, timepoint=1, reader=1, new_
         image, mask, context = _from_manifest(image, case_id, timepoint, reader, new_reader, int(label))
     elif case_id is not None:
         raise ValueError("case_id is only used with a manifest; pass the manifest as the first argument.")
+    if context.get("roi_name"):  # a DICOM-SEG keeps the ROI name the manifest uses
+        names.setdefault(int(label), str(context["roi_name"]))
     original, key, folder = _read(image)
     if folder is not None:
         context.setdefault("series_folder", folder)
@@ -159,6 +161,7 @@ def _from_manifest(manifest, case_id, timepoint, reader, new_reader, label):
     else:
         default = mask_path.parent / f"{case_id}_t{timepoint}_r{new}.nii.gz"
     start = None if reader is None else (str(row["mask"]), _label(row))
+    roi = row["roi"] if "roi" in row.index and pd.notna(row["roi"]) and row["roi"] != "" else None
     context = {"row": row, "new_reader": new, "references": refs, "default_path": str(default),
-               "relabel": True}
+               "relabel": True, "roi_name": roi}
     return row["image"], start, context
