@@ -56,7 +56,7 @@ class Editor(EditorTools, Viewer):
         self._radius_w = W.FloatSlider(description="Brush mm", min=0.5, max=30, step=0.5,
                                        value=float(radius_mm), layout=lay)
         self._tolerance_w = W.FloatSlider(description="Tolerance", min=1, max=500, step=1,
-                                          layout=lay, continuous_update=False)
+                                          layout=lay, continuous_update=True)
         self._range_w = W.FloatRangeSlider(description="Box range", layout=lay, step=1,
                                            continuous_update=False)
         names = ("Fill holes", "Keep largest", "Interpolate", "Undo", "Redo")
@@ -283,6 +283,8 @@ class Editor(EditorTools, Viewer):
         self.image_widget.tool = self.tool if self.tool in ("brush", "erase", "box") else ""
 
     def _on_label(self, change=None):
+        if self.label is None:  # while the widget is being built
+            return
         self.image_widget.brush_colour = _hex(_render.label_colour(self.label - 1))
 
     def _on_radius(self, change=None):
@@ -344,6 +346,7 @@ class Editor(EditorTools, Viewer):
         if crop is not None:
             rgb = rgb[crop[0]:crop[1], crop[2]:crop[3]]
         row_mm, col_mm = _render.pixel_spacing(d["spacing"], plane)
+        self._on_radius()  # the circle cursor follows zoom and plane
         return _render.fit_aspect(rgb, row_mm, col_mm, max_size=self._size)
 
     def _on_plane(self, change=None):

@@ -114,13 +114,16 @@ class EditorTools:
     def _grow_zyx(self, zyx):
         """Grow from an LPS voxel: connected voxels within the window, enclosed holes filled."""
         import SimpleITK as sitk
-
-        from radnb.segment._tools import fill_holes, region_grow
+        from scipy import ndimage
 
         d = self._data
         z, y, x = (int(v) for v in zyx)
         lower, upper = ops.grow_window(d["image"], (z, y, x), self.tolerance)
-        grown = fill_holes(region_grow(d["oriented"], (x, y, z), lower, upper, seed_space="index"))
-        flat = np.flatnonzero(sitk.GetArrayViewFromImage(grown))
+        # SimpleITK ConnectedThreshold, as radnb.segment.region_grow with lower/upper uses it
+        grown = sitk.GetArrayFromImage(sitk.ConnectedThreshold(  # a copy, not a view of a temporary
+            d["oriented"], seedList=[(x, y, z)], lower=lower, upper=upper, replaceValue=1)).astype(bool)
+        box = _render.roi_bbox(grown, margin=1)  # fill holes on the region's box only: fast
+        region = np.zeros(grown.shape, dtype=bool)
+        region[box] = ndimage.binary_fill_holes(grown[box])
         self._grow_seed = (z, y, x)
-        return self._apply(flat, self.label, "grow")
+        return self._apply(np.flatnonzero(region), self.label, "grow")
