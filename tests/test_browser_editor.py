@@ -2,9 +2,9 @@
 
 A small notebook opens ``radnb.segment.edit`` on a synthetic CT with a bright
 lesion (anisotropic voxels). In the browser: pick Paint and drag a stroke,
-pick Grow and click in the lesion, Undo, Save. The saved file must hold the
-stroke's voxels and nothing of the lesion, and the picture must change after
-every step. Screenshots go to ``test-artifacts/browser``.
+pick Grow and click in the lesion, Undo, Save, then drag a threshold box. The
+saved file must hold the stroke's voxels and nothing of the lesion, and the
+picture must change after every step. Screenshots go to ``test-artifacts/browser``.
 """
 from __future__ import annotations
 
@@ -164,6 +164,19 @@ def test_editor_draw_grow_undo_save_in_jupyterlab(tmp_path, artifacts_dir):
         page.wait_for_timeout(300)
         editor.locator("button", has_text="Save").first.click()
         wait_text(status, lambda t: "saved" in t)
+
+        # after saving: a box over the lesion keeps its bright voxels (Box range) on this slice
+        choose_tool(page, editor, "Box threshold")
+        box = img.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.4)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.8, steps=8)
+        watch_picture(img)
+        page.mouse.up()
+        assert picture_change_ms(page) < 10_000
+        boxed = wait_text(status, lambda t: "box threshold:" in t)
+        assert int(boxed.split("box threshold:")[1].split()[0]) > 100
+        assert _changed(undone, _shot(img, shots / "editor_box.png"))
         assert not errors, f"JavaScript errors on the page: {errors}"
 
     saved = sitk.GetArrayFromImage(sitk.ReadImage(str(work / "drawn.nii.gz")))
