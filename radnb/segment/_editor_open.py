@@ -71,7 +71,7 @@ def edit(image, case_id=None, *, mask=None, label=1, timepoint=1, reader=1, new_
     26
     >>> editor.undo()
     'paint'
-    >>> int(sitk.GetArrayViewFromImage(editor.mask).sum())
+    >>> int(sitk.GetArrayFromImage(editor.mask).sum())
     324
     """
     import pandas as pd
