@@ -286,7 +286,7 @@ def test_save_dicom_seg_for_a_dicom_series(tmp_path, anisotropic_image):
     np.testing.assert_array_equal(_arr(back), _arr(editor.mask))
 
 
-def test_edit_a_manifest_case_writes_a_new_reader(small_demo):
+def test_edit_a_manifest_case_writes_a_new_reader(small_demo, tmp_path):
     case = small_demo["case_id"].iloc[0]
     editor = segment.edit(small_demo, case, reader=None)
     assert not editor._labels.any()
@@ -308,6 +308,13 @@ def test_edit_a_manifest_case_writes_a_new_reader(small_demo):
     np.testing.assert_array_equal(_arr(start.mask) > 0, _arr(reader1) > 0)
     with pytest.raises(ValueError, match="not in the manifest"):
         segment.edit(small_demo, "nobody")
+    small_demo.to_csv(tmp_path / "cohort.csv", index=False)
+    from_csv = segment.edit(tmp_path / "cohort.csv", case)
+    np.testing.assert_array_equal(_arr(from_csv.mask), _arr(start.mask))
+    with pytest.raises(ValueError, match="reader 7 has no mask"):
+        segment.edit(small_demo, case, reader=7)
+    with pytest.raises(ValueError, match="case_id is only used with a manifest"):
+        segment.edit(reader1, case)
     with pytest.raises(ValueError, match="already has a mask"):
         segment.edit(small_demo, case, new_reader=1)
 

@@ -22,7 +22,7 @@ def edit(image, case_id=None, *, mask=None, label=1, timepoint=1, reader=1, new_
 
     Parameters
     ----------
-    image : SimpleITK.Image, path, DICOM folder, or manifest DataFrame
+    image : SimpleITK.Image, path, DICOM folder, or manifest (DataFrame or ``.csv``)
         The image to contour; or a cohort manifest, then ``case_id`` picks the case.
     case_id : str, optional
         With a manifest: the case to open (its ``timepoint``).
@@ -81,6 +81,10 @@ def edit(image, case_id=None, *, mask=None, label=1, timepoint=1, reader=1, new_
     check_range("label", label, 1, 255)
     check_option("plane", plane, ("axial", "coronal", "sagittal"))
     context, names = {}, dict(label_names or {})
+    if isinstance(image, (str, Path)) and str(image).lower().endswith(".csv"):
+        from radnb.cohort import load_manifest
+
+        image = load_manifest(image)
     if isinstance(image, pd.DataFrame):
         image, mask, context = _from_manifest(image, case_id, timepoint, reader, new_reader, int(label))
     elif case_id is not None:
