@@ -50,7 +50,7 @@ class Editor(EditorTools, Viewer):
         self._history_limit = max(20, int(history))
         lay = W.Layout(width="330px")
         self._tool_w = W.ToggleButtons(options=TOOLS, value="look", description="Tool",
-                                       tooltips=list(TOOL_TIPS), style={"button_width": "104px"})
+                                       tooltips=list(TOOL_TIPS), style={"button_width": "122px"})
         self._label_w = W.Dropdown(description="Label", layout=W.Layout(width="220px"))
         self._add_label_w = W.Button(description="+ label", layout=W.Layout(width="70px"))
         self._radius_w = W.FloatSlider(description="Brush mm", min=0.5, max=30, step=0.5,
@@ -60,7 +60,7 @@ class Editor(EditorTools, Viewer):
         self._range_w = W.FloatRangeSlider(description="Box range", layout=lay, step=1,
                                            continuous_update=False)
         names = ("Fill holes", "Keep largest", "Interpolate", "Undo", "Redo")
-        self._buttons = {n: W.Button(description=n, layout=W.Layout(width="96px")) for n in names}
+        self._buttons = {n: W.Button(description=n, layout=W.Layout(width="112px")) for n in names}
         self._save_path_w = W.Text(description="Save as", layout=W.Layout(width="420px"),
                                    value=str(self._context.get("default_path", "mask.nii.gz")))
         self._save_w = W.Button(description="Save", button_style="primary")
