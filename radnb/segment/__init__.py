@@ -15,6 +15,11 @@ Perturbations (:func:`erode_dilate`, :func:`perturb_contour`,
 mimic a second reader, to test which features survive small outline changes
 (see :mod:`radnb.reproducibility`).
 
+Interactive: :func:`edit` opens an image (or a case of a cohort) in the slice
+viewer with a brush, region growing from a click, a box threshold, clean-up,
+slice interpolation and undo, and saves the mask (NIfTI, NRRD, DICOM-SEG) or
+the manifest row of a new reader.
+
 All functions take and return SimpleITK images on the input's voxel grid.
 """
 
@@ -34,6 +39,7 @@ from radnb.segment._perturb import (
     perturb_mask,
     PERTURBATIONS,
 )
+from radnb.segment._editor_open import edit
 from radnb.segment._metrics import (
     dice,
     jaccard,
@@ -66,4 +72,5 @@ __all__ = [
     "AGREEMENT_COLUMNS",
     "cohort_agreement",
     "plot_agreement",
+    "edit",
 ]
