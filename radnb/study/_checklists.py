@@ -236,7 +236,8 @@ def _dimensionality(c):
 #: METRICS item -> function(collector) returning "yes: ...", "no: ...", (NA, text) or None.
 METRICS_FILL = {
     1: lambda c: "yes: " + _adherence(c),
-    4: lambda c: (n := c.get(T.CB, "n_sites") or len(c.get(T.COH, "sites") or [])) and (
+    4: lambda c: (n := (T.combat_entry(c) and c.get(T.CB, "n_sites", entry=T.combat_entry(c)))
+                  or len(c.get(T.COH, "sites") or [])) and (
         f"{'yes' if n > 1 else 'no'}: {n} site(s)."),
     9: lambda c: c.has(T.SRC) and (NA, "No fully automated segmentation."),
     11: lambda c: c.has(T.EXT) and "yes: " + _sentences(c, T.m_resampling, T.m_preprocessing),
@@ -247,7 +248,7 @@ METRICS_FILL = {
     16: _dimensionality,
     17: lambda c: c.has(T.EXT) and (NA, "No end-to-end deep learning."),
     18: lambda c: c.has(T.RS) and "yes: " + _split(c),
-    19: lambda c: c.has(T.CB) and "yes: " + T.m_harmonisation(c, LANG),
+    19: lambda c: T.m_harmonisation(c, LANG) and "yes: " + T.m_harmonisation(c, LANG),
     20: lambda c: _metrics_used(c) and "yes: " + _metrics_used(c),
     21: lambda c: _uncertainty(c) and "yes: " + _uncertainty(c),
     22: lambda c: c.study.find("evaluate.calibration") and "yes: " + r_calibration(c, LANG),

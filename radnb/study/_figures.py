@@ -15,18 +15,20 @@ def flow_boxes(study):
             "radnb.extract.extract_features or radnb.stats.radscore_model inside the study first."
         )
     boxes = [("main", f"Image-mask pairs assessed\nn = {flow['assessed']}")]
-    if flow["excluded"]:
-        total = sum(n for _, n in flow["excluded"])
-        reasons = "\n".join(f"{r}: n = {n}" for r, n in flow["excluded"])
-        boxes.append(("side", f"Excluded (n = {total})\n{reasons}"))
+    total = sum(n for _, n in flow["excluded"])
+    reasons = "".join(f"\n{r}: n = {n}" for r, n in flow["excluded"])
+    boxes.append(("side", f"Excluded (n = {total}){reasons}"))
     line = f"Analysed\nn = {flow['analysed']}"
     if "events" in flow:
         line += f" ({flow['events']} with outcome)"
     boxes.append(("main", line))
+    sites = {}
     for e in study.find("evaluate.external_validation"):
         for r in e["facts"]["results"]:
-            if r["validation"] == "external" and r["harmonized"] in (True, "True") and r.get("n"):
-                boxes.append(("set", f"External test: site {r['test_site']}\nn = {r['n']}"))
+            if r["validation"] == "external" and r.get("n"):
+                sites[r["test_site"]] = r["n"]
+    for site, n in sites.items():
+        boxes.append(("set", f"External test: site {site}\nn = {n}"))
     parts = {}
     for e in study.find("evaluate.roc_auc_ci"):
         if e["part"]:
@@ -44,9 +46,9 @@ def plot_flow(study, ax=None):
     boxes = flow_boxes(study)
     mains = [b for b in boxes if b[0] == "main"]
     sets = [b for b in boxes if b[0] == "set"]
-    height = 2.2 * (len(mains) + (1 if sets else 0))
+    height = 1.8 * (len(mains) + (1 if sets else 0))
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, max(3.0, height)))
+        _, ax = plt.subplots(figsize=(7, max(3.0, 0.8 * height)))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, height)
     ax.axis("off")
@@ -61,10 +63,10 @@ def plot_flow(study, ax=None):
                 ax.annotate("", xy=(3.5, y + 0.45), xytext=(3.5, prev - 0.45),
                             arrowprops=dict(arrowstyle="->", color="0.2"))
             prev = y
-            y -= 2.2
+            y -= 1.8
         elif kind == "side":
-            ax.text(7.8, prev - 1.1, text, **style)
-            ax.annotate("", xy=(6.3, prev - 1.1), xytext=(3.5, prev - 1.1),
+            ax.text(7.8, prev - 0.9, text, **style)
+            ax.annotate("", xy=(6.2, prev - 0.9), xytext=(3.5, prev - 0.9),
                         arrowprops=dict(arrowstyle="->", color="0.2"))
     for i, (_, text) in enumerate(sets):
         x = 10 * (i + 1) / (len(sets) + 1)

@@ -161,11 +161,19 @@ class Study:
 
     # -- reading -----------------------------------------------------------------------------
     def last(self, step, *, part=None):
-        """The entry describing ``step``: your latest own call, else the latest nested one."""
+        """The entry describing ``step`` (None if it was not recorded).
+
+        Without ``part``, the main analysis comes first: the latest entry
+        recorded outside any :meth:`part`, your own calls before calls made
+        inside another radnb function; only then entries of a part.
+        """
         found = [e for e in self.entries if e["step"] == step
                  and (part is None or e["part"] == part)]
-        own = [e for e in found if e["within"] is None]
-        return (own or found or [None])[-1]
+        for main, own in ((True, True), (True, False), (False, True), (False, False)):
+            pick = [e for e in found if (e["part"] is None) == main and (e["within"] is None) == own]
+            if pick:
+                return pick[-1]
+        return None
 
     def find(self, step, *, own=True):
         """All entries of ``step`` (only your own calls unless ``own=False``)."""

@@ -220,16 +220,26 @@ def m_reproducibility(c, lang):
     return s
 
 
+def combat_entry(c):
+    """The ComBat entry of the main analysis: your own call, else the one inside the Rad-score."""
+    entries = c.study.find(CB, own=False)
+    main = [e for e in entries if e["within"] is None] or [
+        e for e in entries if "radnb.stats" in (e["within"] or "")] or entries
+    return main[-1] if main else None
+
+
 def m_harmonisation(c, lang):
-    if not c.has(CB):
+    e = combat_entry(c)
+    if e is None:
         return None
-    col, k = c.get(CB, "batch_col"), c.get(CB, "n_sites")
-    cov = c.get(CB, "covariates")
+    col, k = c.get(CB, "batch_col", entry=e), c.get(CB, "n_sites", entry=e)
+    cov = c.get(CB, "covariates", entry=e)
     inside = bool(c.get(RS, "harmonize"))
+    par = c.get(CB, "parametric", entry=e)
     s = t(lang, f"Site effects ({k} sites, column '{col}') were removed with "
-                f"{'parametric' if c.get(CB, 'parametric') else 'non-parametric'} empirical-Bayes "
+                f"{'parametric' if par else 'non-parametric'} empirical-Bayes "
                 "ComBat [combat, fortin]",
-          f"采用{'参数' if c.get(CB, 'parametric') else '非参数'}经验贝叶斯ComBat对{k}个中心"
+          f"采用{'参数' if par else '非参数'}经验贝叶斯ComBat对{k}个中心"
           f"（列'{col}'）的批次效应进行数据协调[combat, fortin]")
     if cov:
         s += t(lang, f", preserving {join(cov, lang)}", f"，保留{join(cov, lang)}的生物学差异")
@@ -249,7 +259,8 @@ def m_model(c, lang):
     rule_zh = "最佳AUC一个标准误内最稀疏的模型" if rule == "1se" else "AUC最佳的模型"
     return t(lang,
              f"Inside every training fold, features were standardised (z-score), redundant "
-             f"features (Spearman |ρ| > {thr:.2f}) were removed, and a {c.get(RS, 'model')} "
+             f"features (Spearman |ρ| > {thr:.2f}) were removed, and "
+             f"{'an' if c.get(RS, 'model')[:2] in ('L1', 'el') else 'a'} {c.get(RS, 'model')} "
              f"[lasso] was fitted; its penalty (C, {len(cs)} values from {min(cs):g} to "
              f"{max(cs):g}) was chosen by {k_in}-fold inner cross-validation on AUC, taking "
              f"{rule_en} inner AUC. Performance was estimated by stratified {k_out}-fold nested "
