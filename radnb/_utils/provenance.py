@@ -76,7 +76,9 @@ def record(step, **facts):
     log = active()
     if log is None:
         return None
-    entry = {"step": str(step), "facts": plain(facts), "within": _enclosing_call()}
+    caller = sys._getframe(1)
+    entry = {"step": str(step), "facts": plain(facts), "within": _enclosing_call(),
+             "by": f"{caller.f_globals.get('__name__', '')}.{caller.f_code.co_name}"}
     return log._add(entry)
 
 

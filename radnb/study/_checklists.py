@@ -32,7 +32,7 @@ def _sentences(c, *funcs):
 def _pipeline(c):
     steps = []
     for e in c.study.entries:
-        if e["within"] is None and e["step"] not in steps and not e["step"].startswith("study."):
+        if c.study._own(e) and e["step"] not in steps and not e["step"].startswith("study."):
             steps.append(e["step"])
     if len(steps) < 2:
         return None

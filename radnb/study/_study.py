@@ -105,7 +105,7 @@ class Study:
     def _add(self, entry):
         entry = {**entry, "part": self._part}
         for old in reversed(self.entries):  # the same call again (e.g. ComBat in every fold)
-            if all(old[k] == entry[k] for k in ("step", "facts", "within", "part")):
+            if all(old.get(k) == entry.get(k) for k in ("step", "facts", "within", "part", "by")):
                 old["count"] += 1
                 return old
         entry = {"index": len(self.entries), "time": datetime.now(timezone.utc).isoformat(
@@ -122,7 +122,8 @@ class Study:
         >>> study.record("segmentation", tool="3D Slicer 5.6", readers=2)["step"]
         'segmentation'
         """
-        return self._add({"step": str(step), "facts": provenance.plain(facts), "within": None})
+        return self._add({"step": str(step), "facts": provenance.plain(facts), "within": None,
+                          "by": "user"})
 
     @contextlib.contextmanager
     def part(self, name):
@@ -163,21 +164,28 @@ class Study:
     def last(self, step, *, part=None):
         """The entry describing ``step`` (None if it was not recorded).
 
-        Without ``part``, the main analysis comes first: the latest entry
-        recorded outside any :meth:`part`, your own calls before calls made
-        inside another radnb function; only then entries of a part.
+        Without ``part``: your own calls first (the latest outside any
+        :meth:`part`, else the latest inside one), then calls made inside
+        another recorded radnb function.
         """
         found = [e for e in self.entries if e["step"] == step
                  and (part is None or e["part"] == part)]
-        for main, own in ((True, True), (True, False), (False, True), (False, False)):
-            pick = [e for e in found if (e["part"] is None) == main and (e["within"] is None) == own]
+        for main, own in ((True, True), (False, True), (True, False), (False, False)):
+            pick = [e for e in found if (e["part"] is None) == main and self._own(e) == own]
             if pick:
                 return pick[-1]
         return None
 
+    def _own(self, entry):
+        """Your own call, or made for you by a radnb helper that records nothing itself
+        (e.g. the extraction inside ``load_demo_features``); not an internal step of another
+        recorded function (e.g. ComBat inside every fold of ``radscore_model``)."""
+        within = entry["within"]
+        return within is None or not any(e.get("by") == within for e in self.entries)
+
     def find(self, step, *, own=True):
-        """All entries of ``step`` (only your own calls unless ``own=False``)."""
-        return [e for e in self.entries if e["step"] == step and (not own or e["within"] is None)]
+        """All entries of ``step`` (only your own calls, see :meth:`last`, unless ``own=False``)."""
+        return [e for e in self.entries if e["step"] == step and (not own or self._own(e))]
 
     @property
     def log(self):
@@ -185,7 +193,7 @@ class Study:
         import pandas as pd
 
         return pd.DataFrame(self.entries, columns=["index", "time", "step", "part", "within",
-                                                   "count", "facts"])
+                                                   "by", "count", "facts"])
 
     # -- saving ------------------------------------------------------------------------------
     @property

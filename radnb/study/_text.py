@@ -223,7 +223,7 @@ def m_reproducibility(c, lang):
 def combat_entry(c):
     """The ComBat entry of the main analysis: your own call, else the one inside the Rad-score."""
     entries = c.study.find(CB, own=False)
-    main = [e for e in entries if e["within"] is None] or [
+    main = [e for e in entries if c.study._own(e)] or [
         e for e in entries if "radnb.stats" in (e["within"] or "")] or entries
     return main[-1] if main else None
 
