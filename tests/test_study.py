@@ -232,3 +232,19 @@ def test_html_report_escapes_case_ids(data_home, tmp_path):
     assert bad in study.last("cohort.validate")["facts"]["errors"]
     html = study.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     assert bad not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_start_stop_records_across_threads_and_saves(tmp_path):
+    import threading
+
+    study = radnb.Study("notebook style", folder=tmp_path).start()
+    try:  # a notebook cell may run in another context: start() must still be seen there
+        worker = threading.Thread(target=radnb.evaluate.roc_auc_ci, args=([0, 0, 1, 1], [.1, .4, .35, .8]))
+        worker.start()
+        worker.join()
+    finally:
+        path = study.stop()
+    assert provenance.active() is None
+    auc = study.last("evaluate.roc_auc_ci")["facts"]
+    assert auc["AUC"] == 0.75  # sklearn.metrics.roc_auc_score([0, 0, 1, 1], [.1, .4, .35, .8])
+    assert json.loads(path.read_text(encoding="utf-8"))["entries"][0]["step"] == "evaluate.roc_auc_ci"
