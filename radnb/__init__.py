@@ -16,6 +16,8 @@ libraries (pyradiomics, SimpleITK, pandas, seaborn, statsmodels, scikit-learn):
 ``radnb.stats``           Table 1, univariate screening, selection, Rad-score
 ``radnb.evaluate``        ROC with CIs, calibration, decision curves, survival
 ``radnb.report``          CSV and self-contained HTML export
+``radnb.study``           study log, CLEAR/METRICS checklists, Methods text
+                          (``radnb.Study``)
 ========================  ====================================================
 
 Submodules are imported on first use, so ``import radnb`` stays light.
@@ -26,10 +28,10 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "datasets", "cohort", "io", "view", "preprocess", "segment", "extract",
-    "reproducibility", "harmonize", "stats", "evaluate", "report",
+    "reproducibility", "harmonize", "stats", "evaluate", "report", "study",
 )
 
-__all__ = list(_SUBMODULES) + ["__version__"]
+__all__ = list(_SUBMODULES) + ["Study", "__version__"]
 
 
 def __getattr__(name):
@@ -37,6 +39,8 @@ def __getattr__(name):
         module = importlib.import_module(f"radnb.{name}")
         globals()[name] = module
         return module
+    if name == "Study":  # the study log, loaded on first use like the steps
+        return importlib.import_module("radnb.study").Study
     raise AttributeError(f"module 'radnb' has no attribute {name!r}")
 
 

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1] / "radnb"
 #: Top to bottom. A package may import packages in its own layer or in lower ones.
 LAYERS = [
     ("__main__", "_notebooks"),        # command line and notebook runner
+    ("study",),                        # reads every step's record; nothing imports it
     ("datasets",),                     # builds the demo study with the steps below
     ("deep", "genomics"),              # new analyses built on the classic steps
     ("report",),

@@ -233,7 +233,17 @@ def validate(manifest, *, tolerance: float | None = None, min_voxels: int = 64):
             rows.append({**key, "check": check, "severity": severity, "message": message})
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=keys + ["check", "severity", "message"])
+    table = pd.DataFrame(rows, columns=keys + ["check", "severity", "message"])
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    worst = table.groupby(keys)["severity"].agg(lambda s: max(s, key=["ok", "warning", "error"].index))
+    record("cohort.validate", n_rows=len(manifest), n_patients=int(manifest["case_id"].nunique()),
+           n_ok=int((worst == "ok").sum()), n_warning=int((worst == "warning").sum()),
+           n_error=int((worst == "error").sum()),
+           errors={str(k[0]): c for k, c in table[table.severity == "error"].groupby(
+               keys)["check"].first().items()},
+           readers=sorted(int(r) for r in manifest["reader"].unique()),
+           sites=sorted(str(s) for s in manifest["site"].dropna().unique()) if "site" in manifest else [])
+    return table
 
 
 def summarize(validation):

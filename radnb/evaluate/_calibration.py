@@ -117,6 +117,10 @@ def calibration(y_true, prob, n_bins=10, *, alpha=0.05):
                   chi2.sf(hl, df) if df > 0 else np.nan],
         "df": [np.nan, np.nan, np.nan, df],
     })
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("evaluate.calibration", n_bins=n_bins, n=int(y.size), brier=float(np.mean((p - y) ** 2)),
+           intercept=float(a[0]), slope=float(ab[1]), hosmer_lemeshow=float(hl),
+           hl_df=int(df), hl_p=float(chi2.sf(hl, df)) if df > 0 else None)
     return CalibrationResult(curve=curve[["bin", "n", "predicted", "observed", "ci_low",
                                           "ci_high"]], summary=summary)
 
@@ -254,6 +258,13 @@ def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
     with np.errstate(divide="ignore", invalid="ignore"):
         nia = np.where(o > 0, (out["net_benefit"] - nb_all) / o, np.nan)
     out["net_intervention_avoided"] = nia
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    best = out[out["model"].isin(["Treat All", "Treat None"])].groupby("threshold")["net_benefit"].max()
+    useful = {str(m): [float(t) for t, nb in zip(g["threshold"], g["net_benefit"])
+                       if nb > best[t] + 1e-12] for m, g in out.groupby("model") if m in probs}
+    record("evaluate.decision_curve", thresholds=[float(pt.min()), float(pt.max())], n=int(n),
+           models=[str(m) for m in probs], harm=harm if isinstance(harm, (int, float)) else "per model",
+           benefit_range={m: [min(v), max(v)] if v else None for m, v in useful.items()})
     return out
 
 

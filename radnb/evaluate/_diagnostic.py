@@ -82,6 +82,10 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=0.05, n_boot=2000, seed=0
         boot = _roc.bootstrap_auc(pos, neg, n_boot, seed)[:, 0]
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         se = float(boot.std(ddof=1))
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("evaluate.roc_auc_ci", AUC=float(auc[0]), ci_low=float(low), ci_high=float(high),
+           level=1 - alpha, method=method, n_boot=n_boot if method == "bootstrap" else None,
+           n_pos=int(pos.shape[1]), n_neg=int(neg.shape[1]))
     return pd.DataFrame({"AUC": [auc[0]], "SE": [se], "ci_low": [low], "ci_high": [high],
                          _ci_name(alpha): [[low, high]], "method": [method],
                          "n_pos": [pos.shape[1]], "n_neg": [neg.shape[1]]})
@@ -119,6 +123,9 @@ def delong_test(y_true, score_a, score_b, alpha=0.05):
     se = float(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]))
     z = diff / se if se > 0 else np.nan
     q = norm.ppf(1 - alpha / 2)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("evaluate.delong_test", AUC_a=float(auc[0]), AUC_b=float(auc[1]), diff=float(diff),
+           p=float(2 * norm.sf(abs(z))) if se > 0 else None, n=int(y.size))
     return pd.DataFrame({"AUC_a": [auc[0]], "AUC_b": [auc[1]], "diff": [diff], "SE": [se],
                          "ci_low": [diff - q * se], "ci_high": [diff + q * se], "z": [z],
                          "p-val": [2 * norm.sf(abs(z)) if se > 0 else np.nan]})

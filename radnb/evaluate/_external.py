@@ -135,6 +135,11 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
                                ci_high=np.nan, Brier=np.nan, calibration_intercept=np.nan,
                                calibration_slope=np.nan, error=str(exc))
                 rows.append(row)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("evaluate.external_validation", site_col=site_col, sites=[str(s) for s in sites],
+           test_sites=[str(s) for s in tests], harmonize=harmonize, cv=cv,
+           covariates=list(covariate_cols), n_features=len(cols),
+           results=pd.DataFrame(rows).astype({"test_site": str}).to_dict("records"))
     return pd.DataFrame(rows)
 
 

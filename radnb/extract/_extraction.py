@@ -138,7 +138,17 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
         for i, res in _run(tasks, n_workers, client):
             results[i] = res
             bar.update(1)
-    return _assemble(rows, results, settings, time.perf_counter() - start)
+    result = _assemble(rows, results, settings, time.perf_counter() - start)
+    import radnb
+    from radnb._utils.features import feature_columns
+    from radnb._utils.provenance import record, versions  # for radnb.Study (no-op outside one)
+    record("extract.extract_features", params=params if isinstance(params, str) else "custom",
+           settings=settings, pyradiomics=version.split("==")[-1], radnb=radnb.__version__,
+           SimpleITK=versions("SimpleITK")["SimpleITK"], n_cases=len(rows),
+           n_ok=len(rows) - len(result.errors), n_failed=len(result.errors),
+           n_features=len(feature_columns(result.features)),
+           failed={str(r.case_id): f"{r.stage}: {r.message[:200]}" for r in result.errors.itertuples()})
+    return result
 
 
 def compare_settings(cohort, variants, params="ct", *, feature_classes=None, cache_dir=None,

@@ -232,6 +232,12 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.var_pooled_ = pd.Series(p["var_pooled"], index=feats)
         names = [] if cov is None else list(cov.columns)
         self.beta_covariates_ = pd.DataFrame(p["beta_cov"], index=names, columns=feats)
+        from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+        record("harmonize.ComBat", batch_col=self.batch_col.removeprefix("__"),
+               covariates=[c.removeprefix("__cov_") for c in self.covariate_cols],
+               parametric=bool(self.parametric), eb=bool(self.eb and len(feats) >= 2), mean_only=bool(self.mean_only),
+               ref_batch=None if self.ref_batch is None else str(self.ref_batch),
+               n_sites=len(self.sites_), sites=[str(s) for s in self.sites_], n_features=len(feats))
         return self
 
     def transform(self, X):

@@ -111,6 +111,8 @@ def resample(image, spacing, interpolator: str = "bspline", *, is_mask: bool = F
     # the last new voxel centres may lie up to half a voxel beyond the old ones
     # (still inside the old voxels): copy the edge value there instead of a blank
     f.SetUseNearestNeighborExtrapolator(True)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("preprocess.resample", spacing=new.tolist(), interpolator=interpolator, is_mask=is_mask)
     return f.Execute(image)
 
 
@@ -226,6 +228,9 @@ def normalize(image, mask=None, method: str = "zscore", *, percentiles=(1.0, 99.
     arr = (sitk.GetArrayViewFromImage(image).astype(np.float64) - center) * (scale / spread)
     out = sitk.GetImageFromArray(arr.astype(np.float32))
     out.CopyInformation(image)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("preprocess.normalize", method=method, scale=scale, in_mask=mask is not None,
+           percentiles=list(percentiles) if method == "percentile" else None)
     return out
 
 

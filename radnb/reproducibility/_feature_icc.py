@@ -179,6 +179,10 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
     r = res[label]
     parts = [split_feature_name(c) for c in cols]
     low, high = r["low"], r["high"]
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    record("reproducibility.feature_icc", by=by, icc_type=icc_type, confidence=confidence,
+           n_features=len(cols), n_targets=int(Y.shape[1]), n_raters=int(k),
+           median_icc=float(np.nanmedian(r["ICC"])) if len(cols) else None)
     return pd.DataFrame({
         "feature": cols,
         "image_type": [p[0] for p in parts],

@@ -126,6 +126,9 @@ class ICCFilter(TransformerMixin, BaseEstimator):
                                   for c in X.columns])
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
+        from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+        record("reproducibility.ICCFilter", threshold=self.threshold, ci=self.ci, by=self.by,
+               icc_type=self.icc_type, n_features=len(feats), n_kept=len(self.robust_features_))
         return self
 
     def transform(self, X):

@@ -63,8 +63,13 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
     >>> t1.tests.loc["age", "test"]
     'Welch’s T-test'
     """
-    return make_table_one(df, groupby, columns, categorical, nonnormal, normal_alpha=normal_alpha,
-                          decimals=decimals, pval=pval, labels=labels)
+    result = make_table_one(df, groupby, columns, categorical, nonnormal, normal_alpha=normal_alpha,
+                            decimals=decimals, pval=pval, labels=labels)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    flat = result.to_frame().astype(str)
+    record("stats.table_one", groupby=groupby, n=len(df), variables=list(result.tests.index.astype(str)),
+           columns=list(flat.columns), rows=flat.to_numpy().tolist())
+    return result
 
 
 def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.05):
@@ -228,9 +233,25 @@ def radscore_model(features, outcome, *, columns=None, harmonize=None, outer_cv=
     >>> res.auc_mean, res.auc_ci  # doctest: +SKIP
     >>> print(res.formula())  # doctest: +SKIP
     """
-    return fit_radscore(features, outcome, columns=columns, harmonize=harmonize,
-                        outer_cv=outer_cv, inner_cv=inner_cv, seed=seed, threshold=threshold,
-                        l1_ratio=l1_ratio, Cs=Cs, rule=rule, n_jobs=n_jobs)
+    res = fit_radscore(features, outcome, columns=columns, harmonize=harmonize,
+                       outer_cv=outer_cv, inner_cv=inner_cv, seed=seed, threshold=threshold,
+                       l1_ratio=l1_ratio, Cs=Cs, rule=rule, n_jobs=n_jobs)
+    from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
+    from radnb.stats._radscore import _as_combat
+
+    cb = None if harmonize is None else _as_combat(harmonize)
+    record("stats.radscore_model", model="L1-penalised (LASSO) logistic regression" if l1_ratio == 1
+           else f"elastic-net logistic regression (l1_ratio {l1_ratio})", outer_cv=outer_cv,
+           inner_cv=inner_cv, seed=seed, correlation_threshold=threshold, Cs=[float(c) for c in Cs],
+           rule=rule, harmonize=None if cb is None else cb.batch_col, n_given=len(features),
+           n_used=len(res.y), n_excluded=len(res.errors), n_events=int(np.sum(res.y)),
+           n_candidates=res.X.shape[1] - (0 if cb is None else 1 + len(cb.covariate_cols)),
+           auc_mean=res.auc_mean, auc_ci=list(res.auc_ci), fold_auc=res.folds["AUC"].tolist(),
+           best_C=float(res.best_C), selected=res.selected, intercept=res.intercept,
+           coefficients=res.coefficients["coef"].astype(float).to_dict(),
+           oof_outcome=res.oof["outcome"].astype(int).tolist(),
+           oof_probability=res.oof["probability"].tolist())
+    return res
 
 
 def leakage_demo(features=None, outcome=None, *, n_samples=100, n_features=500, k=10, cv=5,
