@@ -99,6 +99,9 @@ def check_writable(path, *, what="output", folder=False, hint=None):
         os.unlink(tmp)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
+        blocker = next((p for p in [target, *target.parents] if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            reason = f"{str(blocker)!r} is a file, not a folder"
         raise NotWritableError(
             f"{what} {str(path)!r} cannot be written ({reason.lower()}); {hint}."
         ) from None

@@ -19,9 +19,9 @@ from radnb.extract._extraction import (
     compare_settings,
     cache_info,
     clear_cache,
-    ExtractionWarning,
+    ExtractionInterrupted,
 )
-from radnb.extract._result import Extraction
+from radnb.extract._result import Extraction, ExtractionWarning
 from radnb.extract._params import load_params, list_presets
 from radnb._utils.features import feature_columns, split_feature_name
 
@@ -34,6 +34,7 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "ExtractionWarning",
+    "ExtractionInterrupted",
     "feature_columns",
     "split_feature_name",
 ]
