@@ -134,7 +134,8 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
                    hint="pass cache_dir= a folder you can write to (or set RADNB_DATA)")
     cache = Cache(cache_dir)
     version = _pyradiomics_version()
-    results = [_lookup(cache, row, settings, units, version) for row in rows]
+    results = [_manifest_error(row) or _lookup(cache, row, settings, units, version)
+               for row in rows]
     pending = [i for i, r in enumerate(results) if r is None]
     n_workers = _n_workers(n_jobs, len(pending)) if client is None else None
     tasks = {
@@ -278,7 +279,15 @@ def _rows(cohort) -> list[dict]:
             value = rec.get(col, default)
             row[col] = default if _missing(value) else value
         for col in ("label", "reader", "timepoint"):
-            row[col] = int(row[col])
+            number = _whole(row[col])
+            if number is None:  # this row becomes an error row; the others run
+                row.setdefault("problem", f"ManifestError: {col} {row[col]!r} of case "
+                                          f"{row['case_id']!r} is not a whole number")
+            elif number < 1 and col == "label":  # reader 0 is used for the unperturbed mask
+                row.setdefault("problem", f"ManifestError: {col} {number} of case "
+                                          f"{row['case_id']!r} is below 1")
+            else:
+                row[col] = number
         rows.append(row)
     ids = [(r["case_id"], r["timepoint"], r["reader"]) for r in rows]
     if len(set(ids)) != len(ids):
@@ -288,6 +297,18 @@ def _rows(cohort) -> list[dict]:
             "+ mask pair its own reader or timepoint, or drop the duplicates."
         )
     return rows
+
+
+def _whole(value):
+    """``value`` as an int if it is a whole number (1, 1.0, "1"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return int(value) if value.lstrip("+-").isdigit() else None
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    return None
 
 
 def _path(value) -> str:
@@ -338,6 +359,13 @@ def _lookup(cache, row, settings, units, version):
     diagnostics["diagnostics_Configuration_EnabledImageTypes"] = str(settings["imageType"])
     return {"status": "ok", "features": entry["features"], "diagnostics": diagnostics,
             "hits": len(units), "misses": 0, "cached": True}
+
+
+def _manifest_error(row):
+    if "problem" in row:
+        return {"status": "error", "stage": "manifest", "hits": 0, "misses": 0,
+                "message": row["problem"]}
+    return None
 
 
 def _n_workers(n_jobs, n_pending) -> int:

@@ -41,6 +41,9 @@ def _which_file(raw, row):
 
 # (pattern in the raw message, plain message; {label}, {labels}, {what}, {name}, {limit} filled in)
 _RULES = [
+    (r"^ManifestError: (\w+) (.*) of case .* is not a whole number",
+     "The manifest's {g[0]} column holds {g[1]} for this case, not a whole number. "
+     "Correct the cell (labels are mask values such as 1; reader and timepoint count from 1)."),
     (r"^WorkerDied", "The extraction of this case stopped its worker process (out of memory or "
                      "a crash in the imaging library). Check the image and mask sizes, or run "
                      "again with fewer parallel jobs (n_jobs) or a coarser resampling."),
@@ -52,7 +55,13 @@ _RULES = [
     (r"No labels found in this mask|nothing is segmented",
      "The mask is empty: no voxel is segmented. Check that the manifest lists the right "
      "mask, or redo the segmentation."),
-    (r"Label \((\d+)\) not present in mask\. Choose from \[(.*)\]",
+    (r"^ManifestError: label (\S+) .*below 1",
+     "The manifest's label is {g[0]} for this case, but 0 is the background and labels are "
+     "positive. Set the label column to the lesion's value in the mask (usually 1)."),
+    (r"Label \((-?\d+)\) not present in mask\. Choose from \[\s*(\S+\s+){20}",
+     "The mask holds many different values: it looks like an image listed as the mask. "
+     "Check the manifest's mask column."),
+    (r"Label \((-?\d+)\) not present in mask\. Choose from \[(.*)\]",
      "The mask has no voxel with label {label} (labels present: {labels}). Set the manifest's "
      "label column to the label of the lesion."),
     (r"only contains 1 segmented voxel",
@@ -76,7 +85,10 @@ _RULES = [
     (r"outside the whole numbers|not a (label|mask)|is it an image rather than a mask",
      "The mask holds values that are not labels (fractions or large numbers): it may be an "
      "image listed as the mask. Check the manifest's mask column."),
-    (r"NaN|[Ii]nfinite|\binf\b",
+    (r"mask has too few dimensions",
+     "The ROI is too flat: it is one voxel thick in more than one direction, and pyradiomics "
+     "needs it at least 2 voxels thick in 2 directions. Check the segmentation."),
+    (r"NaN|[Ii]nfinite|\binf\b|arange: cannot compute length",
      "The {what} contains missing (NaN) or infinite voxel values. Re-export it from the "
      "scanner or PACS, or replace the missing voxels before extraction."),
     (r"MemoryError|bad_alloc|[Oo]ut of memory|[Cc]annot allocate",
@@ -108,11 +120,13 @@ def explain(stage: str, raw: str, row: dict | None = None, time_limit=None) -> s
         if found is None:
             continue
         groups = found.groups()
-        label = groups[0] if len(groups) >= 1 and groups[0] and groups[0].isdigit() else row.get("label")
+        label = groups[0] if groups and groups[0] and groups[0].lstrip("-").isdigit() \
+            else row.get("label")
         labels = groups[1] if len(groups) >= 2 and groups[1] is not None else "none"
         return message.format(
             what=what, at=f" ({name})" if name else "", label=label, labels=labels,
-            limit=f"{time_limit:g} s" if time_limit else "the time limit", name=name)
+            limit=f"{time_limit:g} s" if time_limit else "the time limit", name=name,
+            g=[x or "" for x in groups])
     detail = technical_detail(re.sub(r"^\w+(Error|Exception): ", "", raw))
     where = "reading the image and mask" if stage == "read" else "computing the features"
     return f"{where.capitalize()} failed: {detail} Check this case's files; see the detail column."
