@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 
 import matplotlib
@@ -153,6 +154,9 @@ def test_csv_and_report_writes_are_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # no temporary file left
     report = Report("r").add("text").save(tmp_path / "r.html")
     assert report.read_text().endswith("</html>\n")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert report.stat().st_mode & 0o777 == 0o666 & ~umask  # not a private temporary file
     blocked = tmp_path / "file"
     blocked.write_text("x")
     with pytest.raises(OSError):

@@ -51,6 +51,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600); keep usual rights
         if mode == "path":
             os.close(fd)
             yield Path(tmp)
@@ -64,6 +65,15 @@ def atomic_write(path, mode="w", **open_kwargs):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _file_mode(path) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777  # replacing a file: keep its permissions
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def check_writable(path, *, what="output", folder=False, hint=None):

@@ -9,8 +9,10 @@ exactly pyradiomics' numbers, but
   filter computes only that part;
 * **resumes**: each finished case is stored at once, so after an interruption
   (or a crashed kernel) the next call computes only the unfinished cases;
-* **isolates failures**: a case that cannot be read or extracted becomes a row
-  of ``result.errors``, all other cases are returned;
+* **isolates failures**: a case that cannot be read or extracted, that runs
+  past ``time_limit`` or that kills its worker process (out of memory, a
+  crash) becomes a row of ``result.errors`` saying in plain words what is
+  wrong and what to do; all other cases are returned;
 * runs in **parallel** on local processes or on a ``dask.distributed`` cluster.
 """
 
