@@ -167,6 +167,7 @@ def test_failed_case_messages_are_plain_words(tiny_manifest, tmp_path):
     assert "not present in mask" in errors.detail.item()  # pyradiomics' own words, kept apart
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_finished_cases_and_errors_then_exits_130(tmp_path):
     import signal
     import time

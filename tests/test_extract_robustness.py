@@ -89,6 +89,7 @@ def _with_fifo_case(manifest, tmp_path, at=2):
     return bad, fifo
 
 
+@pytest.mark.slow
 def test_a_killed_worker_fails_only_its_own_case(cases, tmp_path):
     manifest, reference = cases
     bad, fifo = _with_fifo_case(manifest, tmp_path)
@@ -109,6 +110,7 @@ def test_a_killed_worker_fails_only_its_own_case(cases, tmp_path):
     pd.testing.assert_frame_equal(res.features.reset_index(drop=True), good)
 
 
+@pytest.mark.slow
 def test_a_stalled_case_becomes_a_timeout_error_row(cases, tmp_path):
     manifest, reference = cases
     bad, fifo = _with_fifo_case(manifest, tmp_path)  # nobody ever writes: reading never ends
