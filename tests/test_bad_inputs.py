@@ -54,7 +54,8 @@ EXPECTED = {
     "nrrd_header_too_big": (r"cannot be read: it is damaged or incomplete", False),
     "mhd_missing_raw": (r"cannot be read: it is damaged or incomplete", False),
     "nhdr_missing_data": (r"cannot be read: it is damaged or incomplete", False),
-    "empty_mask": (r"The mask is empty: no voxel is segmented", False),
+    "empty_mask": (r"nothing is segmented \(an empty mask\)", False),
+    "whole_image_mask": (r"or everything is \(no background\)", False),
     "wrong_label": (r"no voxel with label 2 \(labels present: 1\)", False),
     "label_zero": (r"label is 0 for this case, but 0 is the background", False),
     "label_negative": (r"label is -1 for this case, but 0 is the background", False),
@@ -145,6 +146,7 @@ def _build(folder: Path):
         "NRRD0004\ntype: short\ndimension: 3\nsizes: 7 8 9\nencoding: raw\n"
         "data file: lost.raw\n\n").encode()))
     case("empty_mask", mask=_write(mask * 0, d / "empty_mask.nrrd"))
+    case("whole_image_mask", mask=_write(mask * 0 + 1, d / "whole_image_mask.nrrd"))
     case("wrong_label", label=2)
     case("label_zero", label=0)
     case("label_negative", label=-1)
@@ -260,7 +262,7 @@ def test_extraction_names_the_case_in_plain_words(corpus, case_id):
 
 # extraction rejects these (or silently changes them), validate does not yet (issue 11, Deliver 1)
 VALIDATE_GAPS = {"rgb_mask", "label_300", "label_zero", "nan_voxels", "inf_voxels",
-                 "truncated_nii_gz"}
+                 "whole_image_mask", "truncated_nii_gz"}
 
 
 def test_validate_flags_bad_cases_and_passes_good_ones(corpus):

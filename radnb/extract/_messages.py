@@ -53,8 +53,8 @@ _RULES = [
     (r"^(FileNotFoundError|NotADirectoryError)|does not exist",
      "The {what} file was not found{at}. Fix the path in the manifest, or drop the row."),
     (r"No labels found in this mask|nothing is segmented",
-     "The mask is empty: no voxel is segmented. Check that the manifest lists the right "
-     "mask, or redo the segmentation."),
+     "The mask holds a single value: nothing is segmented (an empty mask) or everything is "
+     "(no background). Check that the manifest lists the right mask, or redo the segmentation."),
     (r"^ManifestError: label (\S+) .*below 1",
      "The manifest's label is {g[0]} for this case, but 0 is the background and labels are "
      "positive. Set the label column to the lesion's value in the mask (usually 1)."),
