@@ -5,6 +5,10 @@ Examples
 $ radnb demo --n-patients 12
 $ radnb extract ~/radnb_data/demo_cohort/manifest.csv --params ct --out features.parquet --jobs 2
 $ radnb notebooks --html build/notebooks
+
+A mistake in the input (a missing file, an unwritable ``--out``, an empty
+manifest) is reported in one line, never as a Python traceback; ``--debug``
+shows the traceback. Ctrl-C stops cleanly with exit code 130.
 """
 from __future__ import annotations
 
@@ -33,16 +37,39 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"radnb {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"radnb {args.command}: {_one_line(exc)} (run with --debug for the full traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, (OSError, ValueError, TypeError, KeyError)):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="radnb", description="radnb: radiomics research toolkit (see the tutorials in notebooks/)."
     )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show Python tracebacks (for bug reports)")
+    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ext = sub.add_parser("extract", help="extract pyradiomics features for a manifest (cached, parallel)",
+    ext = sub.add_parser("extract", parents=[common], help="extract pyradiomics features for a manifest (cached, parallel)",
                          description="Extract features for every row of MANIFEST. Results are cached, so "
                                      "re-running after an interruption only computes unfinished cases.")
     ext.add_argument("manifest", help="manifest CSV/Excel (columns case_id, image, mask, ...)")
@@ -53,15 +80,18 @@ def _parser():
                           "<out>_errors.csv")
     ext.add_argument("--jobs", "-j", type=int, default=-1, help="worker processes, -1 = all cores")
     ext.add_argument("--cache", default=None, help="cache folder (default: <data home>/cache)")
+    ext.add_argument("--time-limit", type=float, default=3600,
+                     help="seconds one case may take before it becomes an error row (default 3600)")
     ext.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     ext.set_defaults(func=_extract)
 
-    demo = sub.add_parser("demo", help="generate (once) the synthetic demo cohort and print where it is")
+    demo = sub.add_parser("demo", parents=[common], help="generate (once) the synthetic demo cohort and print where it is")
     demo.add_argument("--dir", default=None, help="data home (default: RADNB_DATA or ~/radnb_data)")
-    demo.add_argument("--n-patients", type=int, default=120, help="number of patients (default 120)")
+    demo.add_argument("--n-patients", type=_patients, default=120,
+                      help="number of patients, 4 to 9999 (default 120)")
     demo.set_defaults(func=_demo)
 
-    nbs = sub.add_parser("notebooks", help="run every tutorial notebook and report time and status")
+    nbs = sub.add_parser("notebooks", parents=[common], help="run every tutorial notebook and report time and status")
     nbs.add_argument("--html", default=None, help="also write the executed notebooks as HTML here")
     nbs.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     nbs.add_argument("--folder", default=None, help="notebook folder (default: the repository's notebooks/)")
@@ -69,18 +99,49 @@ def _parser():
     return parser
 
 
+def _patients(text) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+    if not 4 <= n <= 9999:
+        raise argparse.ArgumentTypeError(
+            f"must be between 4 and 9999 (the demo spreads patients over sites and outcome "
+            f"groups); got {n}")
+    return n
+
+
 def _extract(args) -> int:
+    from radnb._utils.files import NotWritableError, check_writable
     from radnb.cohort import load_manifest
-    from radnb.extract import ExtractionWarning, extract_features
+    from radnb.extract import ExtractionInterrupted, ExtractionWarning, extract_features
 
     out = Path(args.out)
+    err_path = out.with_name(out.stem + "_errors.csv")
     if out.suffix.lower() not in (".parquet", ".csv"):
         print(f"radnb extract: --out must end in .parquet or .csv; got {str(out)!r}", file=sys.stderr)
         return 2
+    try:  # before any work: an hour of extraction must not end in "cannot write"
+        check_writable(out, what="--out")
+    except NotWritableError as exc:
+        print(f"radnb extract: {exc}", file=sys.stderr)
+        return 2
+    path = Path(args.manifest)
+    if path.is_file() and path.stat().st_size == 0:
+        print(f"radnb extract: manifest {args.manifest!r} is empty; it needs a header row "
+              "(case_id,image,mask) and one row per image + mask pair", file=sys.stderr)
+        return 2
     try:
         manifest = load_manifest(args.manifest)
-    except (OSError, ValueError) as exc:
-        print(f"radnb extract: cannot read manifest {args.manifest!r}: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a user error: one line
+        if args.debug:
+            raise
+        print(f"radnb extract: cannot read manifest {args.manifest!r}: {_one_line(exc)}",
+              file=sys.stderr)
+        return 2
+    if len(manifest) == 0:
+        print(f"radnb extract: manifest {args.manifest!r} has no rows; add one row per image + mask "
+              "pair", file=sys.stderr)
         return 2
     import warnings
 
@@ -88,30 +149,52 @@ def _extract(args) -> int:
         warnings.simplefilter("ignore", ExtractionWarning)  # the summary below reports them
         try:
             result = extract_features(manifest, params=args.params, cache_dir=args.cache,
-                                      n_jobs=args.jobs, progress=not args.no_progress)
+                                      n_jobs=args.jobs, progress=not args.no_progress,
+                                      time_limit=args.time_limit if args.time_limit > 0 else None)
+        except ExtractionInterrupted as stop:
+            part = stop.partial
+            _write(part, out, err_path)
+            print(f"radnb extract: interrupted; {len(part.features)} finished rows written to "
+                  f"{out}, {len(part.errors)} failed"
+                  + (f" (see {err_path})" if len(part.errors) else "")
+                  + f", {stop.not_run} not run; run the same command again to finish (finished "
+                  "cases come from the cache)", file=sys.stderr)
+            return 130
         except (OSError, ValueError, TypeError) as exc:
-            print(f"radnb extract: {exc}", file=sys.stderr)
+            if args.debug:
+                raise
+            print(f"radnb extract: {_one_line(exc)}", file=sys.stderr)
             return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        result.features.to_csv(out, index=False)
-    else:
-        result.features.to_parquet(out, index=False)
+    _write(result, out, err_path)
     s = result.cache_stats
     print(f"extracted {len(result.features)} of {len(manifest)} rows, {len(result.feature_names)} "
           f"features each -> {out}")
     print(f"cache: {s['cases_cached']} rows from cache, {s['cases_computed']} computed "
           f"({result.seconds:.1f} s)")
     if len(result.errors):
-        err_path = out.with_name(out.stem + "_errors.csv")
-        result.errors.to_csv(err_path, index=False)
         print(f"{len(result.errors)} of {len(manifest)} cases FAILED (details: {err_path}):",
               file=sys.stderr)
         for e in result.errors.head(10).itertuples():
             print(f"  {e.case_id} (timepoint {e.timepoint}, reader {e.reader}) [{e.stage}] "
-                  f"{e.message[:200]}", file=sys.stderr)
+                  f"{e.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _write(result, out, err_path):
+    """Features to ``out`` and failures to ``err_path``, each complete or not at all."""
+    from radnb._utils.files import atomic_write
+    from radnb.report import to_csv
+
+    if out.suffix.lower() == ".csv":
+        to_csv(result.features, out, index=False)  # formulas neutralised for spreadsheets
+    else:
+        with atomic_write(out, "path") as tmp:
+            result.features.to_parquet(tmp, index=False)
+    if len(result.errors):
+        to_csv(result.errors, err_path, index=False)
+    elif err_path.exists():  # an old list from an earlier run would be misleading
+        err_path.unlink()
 
 
 def _demo(args) -> int:

@@ -56,5 +56,8 @@ def execute_notebook(path, *, timeout: int = 600, html_dir=None, kernel_name: st
         html_dir.mkdir(parents=True, exist_ok=True)
         body, _ = HTMLExporter().from_notebook_node(nb)
         html = html_dir / f"{path.stem}.html"
-        html.write_text(body, encoding="utf-8")
+        from radnb._utils.files import atomic_write
+
+        with atomic_write(html, "w", encoding="utf-8") as fh:
+            fh.write(body)
     return {"notebook": path.name, "seconds": elapsed, "html": html, "nb": nb}

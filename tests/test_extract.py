@@ -363,7 +363,8 @@ def test_one_bad_case_becomes_an_error_row(tiny, tmp_path):
         res = extract_features(bad, params=TINY, cache_dir=tmp_path / "c", n_jobs=2, progress=False)
     assert len([w for w in record if issubclass(w.category, ExtractionWarning)]) == 1
     assert list(res.features.case_id) == ["c0", "c3"]
-    assert list(res.errors.columns) == ["case_id", "timepoint", "reader", "stage", "message"]
+    assert list(res.errors.columns) == ["case_id", "timepoint", "reader", "stage", "message",
+                                        "detail"]
     errors = res.errors.set_index("case_id")
     assert errors.loc["c1", "stage"] == "read" and "nowhere.nrrd" in errors.loc["c1", "message"]
     assert errors.loc["c2", "stage"] == "extract" and "label" in errors.loc["c2", "message"].lower()

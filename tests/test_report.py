@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 
 import matplotlib
@@ -80,3 +81,83 @@ def test_report_accepts_radnb_results(tmp_path):
     assert read_csv(to_csv(t1, tmp_path / "t1.csv"))["variable"].str.contains("age").any()
     with pytest.raises(TypeError, match="does not know"):
         Report("t").add(object())
+
+
+# ----------------------------------------------------------------------------- hostile data
+EVIL = "<script>alert('case')</script>"
+
+
+def _live_tags(text, tag="script"):
+    return re.findall(rf"<\s*{tag}\b", text, flags=re.I)
+
+
+def test_report_escapes_styler_cells_headers_and_caption(tmp_path):
+    df = pd.DataFrame({"case_id": [EVIL, "P002"], "AUC": [0.71234, 0.6]},
+                      index=pd.Index([EVIL, "ok"], name="row"))
+    styler = df.style.format({"AUC": "{:.2f}"}).set_caption(EVIL)
+    text = Report("t").add(styler).add(df).save(tmp_path / "r.html").read_text()
+    assert not _live_tags(text)
+    # shown as text: cell, index and caption, once per table or more
+    assert text.count("&lt;script&gt;alert('case')&lt;/script&gt;") >= 4
+    assert "0.71<" in text  # the Styler's own number format is kept
+    assert styler.data.equals(df) and styler.caption == EVIL  # the user's Styler is not changed
+
+
+def test_report_sanitises_foreign_html(tmp_path):
+    class Evil:
+        def _repr_html_(self):
+            return ('<table onmouseover="steal()"><tr><td style="color:red">x</td>'
+                    '<td><a href="javascript:x()">y</a><img src="http://e/x.png" onerror="z()">'
+                    '</td></tr></table><iframe src="http://e"></iframe><script>bad()</script>')
+
+    text = Report("t").add(Evil()).to_html()
+    body = text.split("<body>")[1]
+    assert not _live_tags(body) and not _live_tags(body, "iframe") and "<a " not in body
+    assert "onmouseover" not in body and "onerror" not in body and "http://e" not in body
+    assert "bad()" not in body and '<td style="color:red">x</td>' in body
+
+
+def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
+    df = pd.DataFrame({
+        "case_id": ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "@SUM(A1:A2)", "-2+3", "\tcmd",
+                    "\r=1", "P-001", "-2.5"],
+        "value": [-1.5, -2.0, 3.0, 4.0, -0.0, 1e-9, -1e12, 7.0],
+        "n": [-1, 2, 3, 4, 5, 6, 7, -8],
+    })
+    df["=evil_column"] = 1
+    path = to_csv(df, tmp_path / "x.csv")
+    back = read_csv(path)
+    assert back["case_id"].tolist() == [
+        "'=HYPERLINK(\"http://evil\",\"x\")", "'+1+1", "'@SUM(A1:A2)", "'-2+3", "'\tcmd", "'\r=1",
+        "P-001", "-2.5"]
+    assert "'=evil_column" in back.columns
+    np.testing.assert_array_equal(back["value"], df["value"])  # negative numbers stay numbers
+    np.testing.assert_array_equal(back["n"], df["n"])
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:  # what a spreadsheet sees
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    assert "-1.5" in cells and "-8" in cells
+
+
+def test_csv_and_report_writes_are_atomic(tmp_path):
+    path = tmp_path / "table.csv"
+    to_csv(pd.DataFrame({"a": [1]}), path)
+    with pytest.raises(KeyboardInterrupt):  # a write interrupted half-way (Ctrl-C, disk full)
+        from radnb._utils.files import atomic_write
+
+        with atomic_write(path, "w") as fh:
+            fh.write("half")
+            raise KeyboardInterrupt
+    assert read_csv(path)["a"].tolist() == [1]  # the previous file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # no temporary file left
+    report = Report("r").add("text").save(tmp_path / "r.html")
+    assert report.read_text().endswith("</html>\n")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert report.stat().st_mode & 0o777 == 0o666 & ~umask  # not a private temporary file
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    with pytest.raises(OSError):
+        to_csv(pd.DataFrame({"a": [1]}), blocked / "out.csv")

@@ -9,8 +9,10 @@ exactly pyradiomics' numbers, but
   filter computes only that part;
 * **resumes**: each finished case is stored at once, so after an interruption
   (or a crashed kernel) the next call computes only the unfinished cases;
-* **isolates failures**: a case that cannot be read or extracted becomes a row
-  of ``result.errors``, all other cases are returned;
+* **isolates failures**: a case that cannot be read or extracted, that runs
+  past ``time_limit`` or that kills its worker process (out of memory, a
+  crash) becomes a row of ``result.errors`` saying in plain words what is
+  wrong and what to do; all other cases are returned;
 * runs in **parallel** on local processes or on a ``dask.distributed`` cluster.
 
 Several modalities per patient (a ``modality`` column, ``params={"CT": "ct",
@@ -27,9 +29,9 @@ from radnb.extract._extraction import (
     compare_settings,
     cache_info,
     clear_cache,
-    ExtractionWarning,
+    ExtractionInterrupted,
 )
-from radnb.extract._result import Extraction
+from radnb.extract._result import Extraction, ExtractionWarning
 from radnb.extract._params import load_params, list_presets
 from radnb.extract._ibsi import ibsi_check, ibsi_codes
 from radnb.extract._modalities import wide_by_modality
@@ -47,6 +49,7 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "ExtractionWarning",
+    "ExtractionInterrupted",
     "feature_columns",
     "split_feature_name",
 ]

@@ -8,8 +8,9 @@ Layout under ``<cache_dir>/extract-v1``:
   place with :func:`os.replace`, so readers see either nothing or a complete
   entry; a body whose checksum does not match (torn disk write) is ignored and
   recomputed.
-* ``files/ab/abcdef....json`` - memo of file-content hashes keyed by (path,
-  size, modification time), so a warm run does not re-read images.
+* ``files/ab/abcdef....json`` - memo of file-content hashes keyed by
+  :func:`file_signature` (path, size, modification and status-change times,
+  inode; the bytes when unsure), so a warm run does not re-read images.
 
 Keys hash image and mask *content* (voxel bytes + geometry), never paths:
 moving or renaming files still hits, editing a voxel misses.
@@ -20,7 +21,9 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = ["Cache", "digest", "image_digest", "file_signature"]
@@ -51,20 +54,47 @@ def image_digest(image) -> str:
 
 
 def file_signature(path) -> str | None:
-    """(path, size, mtime) of a file, or of every file in a folder (DICOM series); None if missing."""
+    """A fingerprint of a file, or of every file in a folder (DICOM series); None if missing.
+
+    Size, modification time, status-change time and inode: replacing a file by
+    other content of the same size, even with its modification time set back
+    (``cp -p``, ``rsync -t``, a restore), changes the status-change time or
+    the inode. When these cannot be trusted the bytes are hashed too: on
+    Windows (no status-change time), on file systems with whole-second times,
+    and for files changed in the last few seconds (a second change within the
+    timestamp resolution would be invisible).
+    """
     path = os.path.abspath(os.fspath(path))
     try:
         st = os.stat(path)
     except OSError:
         return None
     if not os.path.isdir(path):
-        return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+        return f"{path}|{_stat_part(path, st)}"
     parts = [path]
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.is_file():
-            s = entry.stat()
-            parts.append(f"{entry.name}|{s.st_size}|{s.st_mtime_ns}")
+            parts.append(f"{entry.name}|{_stat_part(entry.path, entry.stat())}")
     return digest(*parts)
+
+
+_RECENT_NS = 3_000_000_000
+
+
+def _stat_part(path, st) -> str:
+    part = f"{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
+    unsure = (os.name == "nt" or st.st_mtime_ns % 1_000_000_000 == 0
+              or time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _RECENT_NS)
+    if unsure and stat.S_ISREG(st.st_mode):
+        h = hashlib.blake2b(digest_size=20)
+        try:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            return part + "|unreadable"
+        part += "|" + h.hexdigest()
+    return part
 
 
 class Cache:

@@ -9,23 +9,35 @@ import math
 import numbers
 import os
 import time
-import warnings
 from pathlib import Path
 
 from radnb.extract._params import load_params, plan_units
-from radnb.extract._result import Extraction
+from radnb.extract._result import assemble as _assemble
 from radnb._utils.validation import check_columns
 
 
-_ID = ("case_id", "reader", "timepoint", "site")
-_ERROR_COLUMNS = ["case_id", "timepoint", "reader", "stage", "message"]
+DEFAULT_TIME_LIMIT = 3600.0
 
 
-class ExtractionWarning(UserWarning):
-    """Some cases failed; the others were extracted (see ``result.errors``)."""
+class ExtractionInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a kernel interrupt) during :func:`extract_features`.
+
+    ``.partial`` is an :class:`Extraction` of the cases finished so far (they
+    are also cached, so calling again resumes); its ``errors`` list the failed
+    cases, and ``.not_run`` counts the cases that did not finish.
+    """
+
+    def __init__(self, partial, not_run):
+        self.partial, self.not_run = partial, not_run
+        super().__init__(
+            f"interrupted: {len(partial.features)} rows finished, {len(partial.errors)} failed, "
+            f"{not_run} not run; the finished ones are cached, so calling again resumes "
+            "(this exception's .partial holds them)."
+        )
 
 
-def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None, progress=True):
+def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None, progress=True,
+                     time_limit=DEFAULT_TIME_LIMIT):
     """Extract pyradiomics features for every row of a manifest, with a cache.
 
     Parameters
@@ -66,12 +78,25 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
         workers must see the image files and ``cache_dir``.
     progress : bool, default True
         Show a progress bar (``tqdm.auto``).
+    time_limit : float or None, default 3600
+        Seconds one case may take; a case still running then is stopped and
+        becomes an error row (a runaway case, e.g. a huge ROI resampled to tiny
+        voxels, does not block the cohort). ``None``: no limit. Local workers
+        only (with ``n_jobs=1`` checked by an alarm in the main thread; not on
+        a Dask cluster).
 
     Returns
     -------
     Extraction
         ``.features``, ``.diagnostics``, ``.errors``, ``.cache_stats``,
         ``.settings``; displays a summary in Jupyter.
+
+    Raises
+    ------
+    OSError
+        ``cache_dir`` cannot be written (checked before any work).
+    ExtractionInterrupted
+        On Ctrl-C; ``.partial`` holds the finished cases (a ``KeyboardInterrupt``).
 
     Warns
     -----
@@ -112,17 +137,24 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     if is_modality_map(params) or several_modalities(cohort):
         # several modalities per patient: one run per modality with its own settings
         return extract_by_modality(extract_features, cohort, params, cache_dir=cache_dir,
-                                   n_jobs=n_jobs, client=client, progress=progress)
+                                   n_jobs=n_jobs, client=client, progress=progress,
+                                   time_limit=time_limit)
     from radnb.extract._cache import Cache
+
+    from radnb._utils.files import check_writable
 
     start = time.perf_counter()
     rows = _rows(cohort)
     settings = load_params(params)
     units = plan_units(settings)
+    time_limit = _time_limit(time_limit)
     cache_dir = _default_cache(cache_dir)
+    check_writable(cache_dir, what="cache_dir", folder=True,
+                   hint="pass cache_dir= a folder you can write to (or set RADNB_DATA)")
     cache = Cache(cache_dir)
     version = _pyradiomics_version()
-    results = [_lookup(cache, row, settings, units, version) for row in rows]
+    results = [_manifest_error(row) or _lookup(cache, row, settings, units, version)
+               for row in rows]
     pending = [i for i, r in enumerate(results) if r is None]
     n_workers = _n_workers(n_jobs, len(pending)) if client is None else None
     tasks = {
@@ -133,12 +165,21 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     }
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(rows), initial=len(rows) - len(pending), disable=not progress,
-              desc="extracting", unit="case") as bar:
-        for i, res in _run(tasks, n_workers, client):
-            results[i] = res
-            bar.update(1)
-    result = _assemble(rows, results, settings, time.perf_counter() - start)
+    from radnb.extract._pool import run_tasks
+
+    order = sorted(pending, key=lambda i: -_size(rows[i]["image"]))  # largest first
+    try:
+        with tqdm(total=len(rows), initial=len(rows) - len(pending), disable=not progress,
+                  desc="extracting", unit="case") as bar:
+            for i, res in run_tasks(tasks, order, n_workers, client, time_limit):
+                results[i] = res
+                bar.update(1)
+    except KeyboardInterrupt:
+        done = [(row, res) for row, res in zip(rows, results) if res is not None]
+        partial = _assemble([r for r, _ in done], [r for _, r in done], settings,
+                            time.perf_counter() - start, warn=False, time_limit=time_limit)
+        raise ExtractionInterrupted(partial, len(rows) - len(done)) from None
+    result = _assemble(rows, results, settings, time.perf_counter() - start, time_limit=time_limit)
     import radnb
     from radnb._utils.features import feature_columns
     from radnb._utils.provenance import record, versions  # for radnb.Study (no-op outside one)
@@ -268,7 +309,15 @@ def _rows(cohort) -> list[dict]:
             value = rec.get(col, default)
             row[col] = default if _missing(value) else value
         for col in ("label", "reader", "timepoint"):
-            row[col] = int(row[col])
+            number = _whole(row[col])
+            if number is None:  # this row becomes an error row; the others run
+                row.setdefault("problem", f"ManifestError: {col} {row[col]!r} of case "
+                                          f"{row['case_id']!r} is not a whole number")
+            elif number < 1 and col == "label":  # reader 0 is used for the unperturbed mask
+                row.setdefault("problem", f"ManifestError: {col} {number} of case "
+                                          f"{row['case_id']!r} is below 1")
+            else:
+                row[col] = number
         rows.append(row)
     ids = [(r["case_id"], r["timepoint"], r["reader"]) for r in rows]
     if len(set(ids)) != len(ids):
@@ -278,6 +327,18 @@ def _rows(cohort) -> list[dict]:
             "+ mask pair its own reader or timepoint, or drop the duplicates."
         )
     return rows
+
+
+def _whole(value):
+    """``value`` as an int if it is a whole number (1, 1.0, "1"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return int(value) if value.lstrip("+-").isdigit() else None
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    return None
 
 
 def _path(value) -> str:
@@ -330,6 +391,13 @@ def _lookup(cache, row, settings, units, version):
             "hits": len(units), "misses": 0, "cached": True}
 
 
+def _manifest_error(row):
+    if "problem" in row:
+        return {"status": "error", "stage": "manifest", "hits": 0, "misses": 0,
+                "message": row["problem"]}
+    return None
+
+
 def _n_workers(n_jobs, n_pending) -> int:
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive int or -1 (all cores); got {n_jobs!r}.")
@@ -344,50 +412,6 @@ def _threads(n_workers) -> int:
     return max(1, (cores or 1) // n_workers)
 
 
-def _run(tasks, n_workers, client):
-    """Yield ``(index, result)`` as cases finish (largest images first)."""
-    from radnb.extract._worker import process_case
-
-    order = sorted(tasks, key=lambda i: -_size(tasks[i]["row"]["image"]))
-    if not order:
-        return
-    if client is not None:
-        from distributed import as_completed
-
-        futures = {client.submit(process_case, tasks[i], pure=False): i for i in order}
-        try:
-            for fut in as_completed(futures):
-                yield futures[fut], _collect(fut.result)
-        except BaseException:
-            client.cancel(list(futures))
-            raise
-        return
-    if n_workers == 1:
-        for i in order:
-            yield i, process_case(tasks[i])
-        return
-    from concurrent.futures import as_completed
-
-    from joblib.externals.loky import get_reusable_executor
-
-    executor = get_reusable_executor(max_workers=n_workers, timeout=120)
-    futures = {executor.submit(process_case, tasks[i]): i for i in order}
-    try:
-        for fut in as_completed(futures):
-            yield futures[fut], _collect(fut.result)
-    except BaseException:  # KeyboardInterrupt: stop the workers, finished cases are cached
-        executor.shutdown(wait=False, kill_workers=True)
-        raise
-
-
-def _collect(get):
-    try:
-        return get()
-    except Exception as exc:  # a worker died (e.g. out of memory): an error row, not a crash
-        return {"status": "error", "stage": "extract", "hits": 0, "misses": 0,
-                "message": f"worker failed: {type(exc).__name__}: {exc}"}
-
-
 def _size(path) -> int:
     try:
         return os.path.getsize(path)
@@ -395,33 +419,9 @@ def _size(path) -> int:
         return 0
 
 
-def _assemble(rows, results, settings, seconds) -> Extraction:
-    import pandas as pd
-
-    feats, diags, errors = [], [], []
-    stats = {"hits": 0, "misses": 0, "cases_cached": 0, "cases_computed": 0, "cases_failed": 0}
-    for row, res in zip(rows, results):
-        ids = {k: row[k] for k in _ID}
-        stats["hits"] += res.get("hits", 0)
-        stats["misses"] += res.get("misses", 0)
-        if res["status"] != "ok":
-            stats["cases_failed"] += 1
-            errors.append({"case_id": row["case_id"], "timepoint": row["timepoint"],
-                           "reader": row["reader"], "stage": res["stage"], "message": res["message"]})
-            continue
-        # "computed" = at least one cache unit was a miss (partially or fully computed);
-        # a case assembled entirely from cached units counts as cached.
-        stats["cases_computed" if res.get("misses", 0) else "cases_cached"] += 1
-        feats.append({**ids, **res["features"]})
-        diags.append({**ids, **res["diagnostics"]})
-    features = pd.DataFrame(feats, columns=None if feats else list(_ID))
-    diagnostics = pd.DataFrame(diags, columns=None if diags else list(_ID))
-    errors = pd.DataFrame(errors, columns=_ERROR_COLUMNS)
-    if len(errors):
-        first = errors.iloc[0]
-        warnings.warn(
-            f"{len(errors)} of {len(rows)} cases failed; see result.errors (first: case "
-            f"{first.case_id!r}, {first.stage}: {first.message[:120]})",
-            ExtractionWarning, stacklevel=3,
-        )
-    return Extraction(features, diagnostics, errors, stats, settings, seconds)
+def _time_limit(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"time_limit must be a positive number of seconds or None; got {value!r}.")
+    return float(value)

@@ -136,7 +136,6 @@ def wide_by_modality(features, modalities=None):
     0       1                         40.0                           3.5
     1       2                         35.0                           NaN
     """
-    import pandas as pd
 
     from radnb._utils.features import feature_columns
     from radnb._utils.validation import check_columns

@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 import html
+import warnings
 
-__all__ = ["Extraction"]
+__all__ = ["Extraction", "ExtractionWarning", "assemble"]
+
+_ID = ("case_id", "reader", "timepoint", "site")
+_ERROR_COLUMNS = ["case_id", "timepoint", "reader", "stage", "message", "detail"]
+
+
+class ExtractionWarning(UserWarning):
+    """Some cases failed; the others were extracted (see ``result.errors``)."""
 
 
 class Extraction:
@@ -21,7 +29,9 @@ class Extraction:
         ``features`` so statistics never mistake them for features.
     errors : pandas.DataFrame
         One row per failed manifest row: ``case_id``, ``timepoint``,
-        ``reader``, ``stage`` (``"read"`` or ``"extract"``) and ``message``.
+        ``reader``, ``stage`` (``"read"``, ``"extract"``, ``"timeout"`` or
+        ``"worker"``), ``message`` (what is wrong and what to do, in plain
+        words) and ``detail`` (the library's own text, shortened).
     cache_stats : dict
         This call's cache use: ``hits`` / ``misses`` (cache units: one feature
         class of one filtered image), ``cases_cached`` (every unit came from
@@ -78,3 +88,40 @@ class Extraction:
         if len(self.errors):
             err = "<p><b>Failed rows</b> (first 5):</p>" + self.errors.head(5).to_html(index=False)
         return f"<div><b>radnb Extraction</b><table>{rows}</table>{err}</div>"
+
+
+def assemble(rows, results, settings, seconds, warn=True, time_limit=None) -> Extraction:
+    """The :class:`Extraction` of finished ``rows`` (error rows explained in plain words)."""
+    import pandas as pd
+
+    from radnb.extract._messages import explain, technical_detail
+
+    feats, diags, errors = [], [], []
+    stats = {"hits": 0, "misses": 0, "cases_cached": 0, "cases_computed": 0, "cases_failed": 0}
+    for row, res in zip(rows, results):
+        ids = {k: row[k] for k in _ID}
+        stats["hits"] += res.get("hits", 0)
+        stats["misses"] += res.get("misses", 0)
+        if res["status"] != "ok":
+            stats["cases_failed"] += 1
+            errors.append({"case_id": row["case_id"], "timepoint": row["timepoint"],
+                           "reader": row["reader"], "stage": res["stage"],
+                           "message": explain(res["stage"], res["message"], row, time_limit),
+                           "detail": technical_detail(res["message"])})
+            continue
+        # "computed" = at least one cache unit was a miss (partially or fully computed);
+        # a case assembled entirely from cached units counts as cached.
+        stats["cases_computed" if res.get("misses", 0) else "cases_cached"] += 1
+        feats.append({**ids, **res["features"]})
+        diags.append({**ids, **res["diagnostics"]})
+    features = pd.DataFrame(feats, columns=None if feats else list(_ID))
+    diagnostics = pd.DataFrame(diags, columns=None if diags else list(_ID))
+    errors = pd.DataFrame(errors, columns=_ERROR_COLUMNS)
+    if len(errors) and warn:
+        first = errors.iloc[0]
+        warnings.warn(
+            f"{len(errors)} of {len(rows)} cases failed; see result.errors (first: case "
+            f"{first.case_id!r}, {first.stage}: {first.message[:120]})",
+            ExtractionWarning, stacklevel=3,
+        )
+    return Extraction(features, diagnostics, errors, stats, settings, seconds)

@@ -10,6 +10,9 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from radnb._utils.files import atomic_write
+from radnb.report._safe import escape_styler, neutralize_formulas, sanitize_html
+
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
@@ -44,7 +47,12 @@ def to_csv(df, path, *, index=None, sep=","):
 
     UTF-8 with a byte-order mark (``"utf-8-sig"``: Excel then shows accents
     and symbols such as "µ" correctly), a decimal point whatever the computer's
-    locale, full precision (round only for display), one header row.
+    locale, full precision (round only for display), one header row. Text
+    cells that a spreadsheet would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return, e.g. ``=HYPERLINK(...)``) are
+    written with a leading apostrophe, as OWASP advises against CSV
+    injection; numbers, negative ones included, are unchanged. The file is
+    written completely or not at all (a temporary file, then a rename).
 
     Parameters
     ----------
@@ -83,10 +91,10 @@ def to_csv(df, path, *, index=None, sep=","):
     if isinstance(frame.columns, pd.MultiIndex):
         frame = frame.copy()
         frame.columns = [" ".join(str(p) for p in c if str(p)).strip() for c in frame.columns]
+    frame = neutralize_formulas(frame)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=sep, decimal=".", encoding="utf-8-sig", index=index,
-                 lineterminator="\n")
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
+        frame.to_csv(fh, sep=sep, decimal=".", index=index, lineterminator="\r\n")  # RFC 4180
     return path
 
 
@@ -137,8 +145,12 @@ class Report:
         seaborn figure-level grids (``.figure``), statsmodels summaries,
         objects with ``_repr_html_`` (e.g. :func:`radnb.stats.table_one`),
         and ``str`` as Markdown (headings ``#``, lists ``-``, ``**bold**``, fenced code).
+
+        Everything is escaped: text from the data (a case ID such as
+        ``<script>``) is shown as text, never run, Styler cells included, and
+        HTML from other objects keeps only tables and text formatting.
         """
-        self.items.append((self._render(obj, dpi), caption))
+        self.items.append((sanitize_html(self._render(obj, dpi)), caption))
         return self
 
     def _render(self, obj, dpi):
@@ -158,8 +170,8 @@ class Report:
             return f'<img alt="figure" src="data:image/png;base64,{data}">'
         if hasattr(obj, "as_html"):  # statsmodels Summary
             return obj.as_html()
-        if hasattr(obj, "to_html") and hasattr(obj, "data"):  # pandas Styler
-            return obj.to_html()
+        if hasattr(obj, "to_html") and hasattr(obj, "data"):  # pandas Styler: not escaped by pandas
+            return escape_styler(obj).to_html()
         if hasattr(obj, "_repr_html_"):
             return obj._repr_html_()
         raise TypeError(
@@ -181,10 +193,11 @@ class Report:
                 "<body>\n" + "\n".join(parts) + "\n</body></html>\n")
 
     def save(self, path):
-        """Write the report to ``path`` (one HTML file) and return the path."""
+        """Write the report to ``path`` (one HTML file, complete or not at all); return the path."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_html(), encoding="utf-8")
+        text = self.to_html()
+        with atomic_write(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
         return path
 
     def _repr_html_(self):

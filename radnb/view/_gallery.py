@@ -30,10 +30,11 @@ class Gallery:
         return self.html
 
     def save(self, path):
-        """Write the gallery as a standalone HTML file; return the path."""
-        from pathlib import Path
+        """Write the gallery as a standalone HTML file (complete or not at all); return the path."""
+        from radnb._utils.files import atomic_write
 
-        Path(path).write_text(f"<!doctype html><meta charset='utf-8'>{self.html}", encoding="utf-8")
+        with atomic_write(path, "w", encoding="utf-8") as fh:
+            fh.write(f"<!doctype html><meta charset='utf-8'>{self.html}")
         return path
 
     def __repr__(self):
