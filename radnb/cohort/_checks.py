@@ -28,6 +28,12 @@ def check_pair(rec: dict, *, tolerance, min_voxels: int):
     yield from _check_image_values(image)
     if not (yield from _check_components(mask)):
         return
+    if mask.GetDimension() != image.GetDimension():
+        yield "geometry", ERR, (
+            f"the mask is {mask.GetDimension()}D but the image is {image.GetDimension()}D: radiomics "
+            "needs a 3D mask of the same scan. Export the whole segmentation, not one slice."
+        )
+        return
     yield from _check_geometry(image, mask, tolerance)
     arr = _array(mask)
     integer = yield from _check_integer(mask, arr)
@@ -43,7 +49,20 @@ def check_pair(rec: dict, *, tolerance, min_voxels: int):
         return
     yield "mask_empty", OK, "mask has non-zero voxels"
     label = int(rec.get("label", 1))
+    if label < 1:
+        yield "label", ERR, (
+            f"label {label} is the background value; set the manifest's label column to the "
+            "lesion's value in the mask (usually 1)."
+        )
+        return
     roi = arr == label
+    if roi.all():
+        yield "label", ERR, (
+            f"label {label} covers every voxel of the image, so there is no background: the mask "
+            "is not a segmentation (a filled box, or the wrong file). Export the lesion's "
+            "segmentation again."
+        )
+        return
     if not roi.any():
         yield "label", ERR, _label_message(arr, label)
         return

@@ -114,6 +114,9 @@ def explain(stage: str, raw: str, row: dict | None = None, time_limit=None) -> s
     """
     row = row or {}
     raw = str(raw)
+    plain = re.match(r"^(InputError|GeometryMismatchError|IncompleteFileError): (.*)$", raw, re.S)
+    if plain:  # radnb's own checks already speak plainly
+        return " ".join(plain.group(2).split())
     what, name = _which_file(raw, row)
     for pattern, message in _RULES:
         found = re.search(pattern, raw)

@@ -376,7 +376,9 @@ def _label_image(mask, label, path):
 
     problem = mask_problem(mask, whole_label_image=label is None)
     if problem:
-        raise ValueError(f"mask {path.name!r} {problem}")
+        from radnb._utils.errors import InputError
+
+        raise InputError(f"mask {path.name!r} {problem}")
     arr = sitk.GetArrayViewFromImage(mask)
     if label is None:
         return sitk.Cast(mask, sitk.sitkUInt8)

@@ -17,6 +17,8 @@ smallest voxel side)``; direction cosines ``1e-4``.
 """
 from __future__ import annotations
 
+from radnb._utils.errors import InputError
+
 import numpy as np
 
 __all__ = ["GeometryMismatchError", "compare_grids", "align_mask", "frame_of_reference",
@@ -30,7 +32,7 @@ FRAME_KEY = "0020|0052"  # DICOM Frame of Reference UID, kept on images read fro
 NOTE_KEY = "radnb_geometry_aligned"  # metadata set on a mask that took its image's geometry
 
 
-class GeometryMismatchError(ValueError):
+class GeometryMismatchError(InputError):
     """A mask is not on its image's voxel grid (beyond header rounding)."""
 
 
@@ -94,6 +96,13 @@ def align_mask(mask, image, *, name="mask", frames=(None, None), tolerance=None)
     """
     import SimpleITK as sitk
 
+    if mask.GetDimension() != image.GetDimension():
+        raise GeometryMismatchError(
+            f"{name} is {mask.GetDimension()}D but the image is {image.GetDimension()}D: radiomics "
+            "needs a 3D image and a 3D mask of one scan. A 2D file is a single slice (export the "
+            "whole series); a 4D file holds several volumes, e.g. time frames (save the one you "
+            "segmented)."
+        )
     status, details, small = compare_grids(mask, image, tolerance)
     if status == "mismatch":
         raise GeometryMismatchError(
@@ -121,11 +130,10 @@ def mismatch_advice(*, small, frames=(None, None), inside=True) -> str:
         return (f"Here {why}: resample the mask onto the image with nearest-neighbour "
                 "interpolation (radnb.preprocess.resample_to(mask, image, is_mask=True)), save it, "
                 "and check the overlay in radnb.view.browse.")
-    outside = " and the ROI reaches outside this image" if not inside else ""
-    return (f"The mask looks like it comes from another series (another voxel grid{outside}). "
-            "Resampling is only right if both series share a frame of reference (same session, "
-            "patient not moved, e.g. a reformat of this scan); otherwise register the two scans or "
-            "segment the lesion again on this image. First check the pairing in the manifest.")
+    outside = " (the ROI reaches outside this image)" if not inside else ""
+    return (f"It seems to come from another series{outside}. First check the manifest's pairing. "
+            "Resample only if both series share a frame of reference (same session, patient not "
+            "moved); otherwise register the two scans or segment the lesion again on this image.")
 
 
 def frame_of_reference(path, series_uid=None):

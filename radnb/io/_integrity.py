@@ -8,6 +8,8 @@ it does not know are left to the reader.
 """
 from __future__ import annotations
 
+from radnb._utils.errors import InputError
+
 import struct
 import zlib
 from pathlib import Path
@@ -35,7 +37,7 @@ _MET_SIZE = {"MET_CHAR": 1, "MET_UCHAR": 1, "MET_SHORT": 2, "MET_USHORT": 2, "ME
              "MET_ULONG_LONG": 8, "MET_FLOAT": 4, "MET_DOUBLE": 8}
 
 
-class IncompleteFileError(ValueError):
+class IncompleteFileError(InputError):
     """An image file holds less data than its header announces (e.g. an interrupted copy)."""
 
 
@@ -108,6 +110,10 @@ def mask_problem(mask, *, whole_label_image=True):
         return None
     step = max(1, arr.size // 200_000)
     values = np.unique(arr.ravel()[::step])
+    if len(values) <= 64 and lo < 0 and np.array_equal(values, np.round(values)):
+        return (f"holds negative label values ({lo:g} to {hi:g}); a label map has 0 for background "
+                "and 1, 2, ... for the regions. Renumber the labels in your segmentation tool, or "
+                "check that this file is the segmentation.")
     if len(values) > 64 or lo < 0:
         return (f"holds {len(values)}{'+' if step > 1 else ''} different values from {lo:g} to "
                 f"{hi:g}: it looks like an image (e.g. a CT or MR), not a segmentation. Check the "
