@@ -129,7 +129,8 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
         if s not in sites:
             raise ValueError(f"test_site {s!r} is not in column {site_col!r}; sites are {sites}.")
     modes = [False, True] if harmonize == "both" else [harmonize]
-    kw = dict(batch_col=site_col, covariate_cols=tuple(covariate_cols), **(combat_kwargs or {}))
+    kw = {"batch_col": site_col, "covariate_cols": tuple(covariate_cols), "warn": False,
+          **(combat_kwargs or {})}
     rows = []
     for s in tests:
         is_test = (data[site_col] == s).to_numpy()

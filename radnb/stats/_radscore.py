@@ -162,6 +162,8 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
                 f"left out {int(bad.sum())} of {n_given}; see result.errors. The default "
                 "(impute='median', max_missing=0.5) keeps them.", stacklevel=3)
             X, y = X.loc[~bad], y[~bad.to_numpy()]
+    if combat is not None:
+        combat = _checked_combat(combat, X, y)
     counts = np.bincount(y, minlength=2)
     if min(counts) < outer_cv:
         raise ValueError(f"each outcome class needs at least outer_cv={outer_cv} cases; "
@@ -219,6 +221,23 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
                  "n_imputed": 0 if miss is None else miss.n_imputed_,
                  "passthrough": tuple(extra)},
     )
+
+
+def _checked_combat(combat, X, y):
+    """Run ComBat's warnings once on all rows; return a copy that stays quiet in the folds."""
+    from sklearn.base import clone
+
+    if getattr(combat, "warn", True):
+        probe = clone(combat).set_params(warn=True)
+        filled = X.fillna(X.median(numeric_only=True))  # a diagnostic fit only
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            probe.fit(filled, y).transform(filled)
+        for w in caught:
+            if issubclass(w.category, UserWarning) and str(w.message).startswith("ComBat"):
+                warnings.warn(f"radscore_model(harmonize=...): {w.message}", UserWarning,
+                              stacklevel=4)
+    return clone(combat).set_params(warn=False)
 
 
 def _pooled_auc(oof, confidence, delong):
