@@ -109,7 +109,7 @@ def _rows_to_use(features, outcome, X_extra):
 
 def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5, inner_cv=5,
                  seed=0, threshold=0.9, l1_ratio=1.0, Cs=DEFAULT_CS, rule="1se", n_jobs=None,
-                 max_missing=0.5, impute="median", confidence=0.95, cache=True):
+                 max_missing=0.5, impute="median", confidence=0.95, cache=None):
     """Implementation of :func:`radnb.stats.radscore_model`."""
     import tempfile
 
@@ -168,7 +168,12 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
     if min(counts) < outer_cv:
         raise ValueError(f"each outcome class needs at least outer_cv={outer_cv} cases; "
                          f"got {counts.tolist()}. Lower outer_cv.")
-    with tempfile.TemporaryDirectory(prefix="radnb-cv-") as tmp:
+    if cache is None:  # the cache pays off when ComBat is in the pipeline (measured)
+        cache = combat is not None
+    with tempfile.TemporaryDirectory(prefix="radnb-cv-") as tmp, warnings.catch_warnings():
+        # joblib's note that hashing a large table is slow is about the cache, not the user
+        warnings.filterwarnings("ignore", message="Persisting input arguments",
+                                category=UserWarning)
         # the transformers (missing filter, ComBat, scaling, correlation filter) do not depend
         # on C: caching them fits each once per training set instead of once per C
         memory = Memory(tmp, verbose=0) if cache else None
