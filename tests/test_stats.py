@@ -532,3 +532,28 @@ def test_nomogram_ticks_few_whole_number_predictors_at_their_values(combined):
     assert ticks("female") == ["0", "1"]
     assert len(ticks("age")) >= 3
     plt.close("all")
+
+
+def test_univariate_counts_missing_values_and_tests_complete_cases():
+    from scipy.stats import mannwhitneyu
+
+    X, y = _planted(n=60, p=3)
+    X.loc[[1, 2, 3], "sig_a"] = np.nan
+    with pytest.warns(UserWarning, match=r"1 of 5 features have missing values; 3 values"):
+        res = stats.univariate(X, y)
+    assert res.loc["sig_a", "n"] == 57
+    keep = X["sig_a"].notna().to_numpy()
+    ref = mannwhitneyu(X.loc[keep & (y == 1), "sig_a"], X.loc[keep & (y == 0), "sig_a"])
+    assert res.loc["sig_a", "p-val"] == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_plot_nomogram_warns_for_a_penalised_sklearn_model(combined):
+    from sklearn.linear_model import LogisticRegression
+
+    cols = ["radscore", "age", "female"]
+    model = LogisticRegression().fit(combined[cols], combined["outcome"])  # L2, C=1: penalised
+    with pytest.warns(UserWarning, match="penalised .*fit_logistic"):
+        stats.plot_nomogram(model, combined)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

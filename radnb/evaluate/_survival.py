@@ -35,9 +35,12 @@ class CoxResult:
     summary: pd.DataFrame
     c_index: float
     model: object
+    n: int = 0
+    n_events: int = 0
 
     def __repr__(self):
-        return (f"CoxResult (C-index {self.c_index:.3f})\n"
+        return (f"CoxResult (C-index {self.c_index:.3f}; {self.n} patients, {self.n_events} "
+                f"events, {len(self.summary)} covariates)\n"
                 + self.summary.round(3).to_string(index=False))
 
 
@@ -255,4 +258,5 @@ def cox_model(df, duration, event, covariates, *, alpha=None, penalizer=0.0, con
         "ci_low": low, "ci_high": high,
         ci_column(1 - alpha): [ci_cell(lo, hi) for lo, hi in zip(low, high)],
         "z": s["z"].to_numpy(), "p-val": s["p"].to_numpy()})
-    return CoxResult(summary=summary, c_index=float(cph.concordance_index_), model=cph)
+    return CoxResult(summary=summary, c_index=float(cph.concordance_index_), model=cph,
+                     n=int(len(data)), n_events=int(data[event].sum()))

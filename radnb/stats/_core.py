@@ -93,6 +93,12 @@ def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.0
         ``effsize`` (signed: > 0 = higher in outcome 1), ``effsize_type``.
         Constant features get NaN and are left out of the FDR correction.
 
+    Warns
+    -----
+    UserWarning
+        When features have missing values: each is tested on its complete
+        cases (column ``n``), and the warning counts the values left out.
+
     References
     ----------
     Benjamini Y, Hochberg Y. Controlling the false discovery rate. J R Stat Soc B
