@@ -140,3 +140,9 @@ def test_fetch_ibsi_sts_dicom_and_offline_message(ibsi_sts_home, tmp_path):
         datasets.fetch_ibsi_sts(modalities=["MR"], data_home=tmp_path, download=False)
     with pytest.raises(ValueError, match="format must be one of"):
         datasets.fetch_ibsi_sts(format="nrrd", data_home=tmp_path)
+
+
+def test_fetch_radmlbench_unknown_name_lists_the_known_ones(tmp_path):
+    pytest.importorskip("radMLBench")
+    with pytest.raises(ValueError, match=r"not a radMLBench data set; known: .*Ramella2018"):
+        datasets.fetch_radmlbench("NoSuchTable", data_home=tmp_path)
