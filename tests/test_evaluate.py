@@ -512,3 +512,11 @@ def test_external_validation_of_a_fitted_radscore(rng):
     assert got == pytest.approx(direct)
     with pytest.raises(TypeError, match="model must be"):
         ev.external_validation(df, "outcome", model=object())
+
+
+def test_external_validation_warns_when_sites_differ_in_outcome_rate(rng):
+    df = _multisite(rng)
+    df.loc[(df.site == "C") & (np.arange(len(df)) % 3 == 0), "outcome"] = 1  # C: more events
+    df.loc[(df.site == "A") & (np.arange(len(df)) % 2 == 0), "outcome"] = 0  # A: fewer
+    with pytest.warns(UserWarning, match="outcome rate differs between sites"):
+        ev.external_validation(df, "outcome", test_site="C", model="logistic", harmonize=True)

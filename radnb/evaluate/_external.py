@@ -85,6 +85,13 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
         be estimated (e.g. saturated or perfectly separated risks) leaves only
         its own columns ``NaN`` and says why in ``error``.
 
+    Warns
+    -----
+    UserWarning
+        When harmonising and the outcome rate differs between sites: ComBat
+        then removes outcome signal too (say ``combat_kwargs={"warn": False}``
+        to silence it once you have read it).
+
     Notes
     -----
     A site shift that moves all of a site's cases alike leaves the ranking
@@ -129,6 +136,10 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
         if s not in sites:
             raise ValueError(f"test_site {s!r} is not in column {site_col!r}; sites are {sites}.")
     modes = [False, True] if harmonize == "both" else [harmonize]
+    if True in modes and (combat_kwargs or {}).get("warn", True):
+        from radnb.harmonize._guards import warn_site_outcome
+
+        warn_site_outcome(data[site_col].to_numpy(), y, stacklevel=3)
     kw = {"batch_col": site_col, "covariate_cols": tuple(covariate_cols), "warn": False,
           **(combat_kwargs or {})}
     rows = []
