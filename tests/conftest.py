@@ -44,6 +44,7 @@ def data_home(tmp_path_factory):
                 target.symlink_to(source, target_is_directory=True)
             except FileExistsError:
                 pass
+    _link_real_data(home)  # radMLBench tables and IBSI images, found as a user would
     old = os.environ.get("RADNB_DATA")
     os.environ["RADNB_DATA"] = str(home)
     yield home
@@ -128,3 +129,42 @@ def anisotropic_image():
     m = sitk.GetImageFromArray(mask)
     m.CopyInformation(image)
     return image, m
+
+
+def _link_real_data(home: Path) -> None:
+    """Link the shared radMLBench tables and IBSI images into the session data home.
+
+    ``fetch_radmlbench`` then reads ``radmlbench/<name>.gz`` and ``fetch_ibsi_sts``
+    ``ibsi_sts/...`` without downloading, exactly as on a user's machine.
+    """
+    tables = home / "radmlbench"
+    sources = sorted((SHARED_DATA / "radmlbench").glob("*.gz")) + sorted(
+        (SHARED_DATA / "cohorts").glob("*.gz"))
+    if sources:
+        tables.mkdir(exist_ok=True)
+    for src in sources:
+        try:
+            (tables / src.name).symlink_to(src)
+        except FileExistsError:
+            pass
+    images = SHARED_DATA / "ibsi_sts"
+    if images.is_dir():
+        try:
+            (home / "ibsi_sts").symlink_to(images, target_is_directory=True)
+        except FileExistsError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def radmlbench_home(data_home):
+    """The session data home holding the shared radMLBench tables (skips when absent)."""
+    _shared("radmlbench")
+    return data_home
+
+
+@pytest.fixture(scope="session")
+def ibsi_sts_home(data_home):
+    """The session data home holding the shared IBSI soft-tissue-sarcoma images."""
+    _shared("ibsi_sts")
+    return data_home
+

@@ -74,3 +74,75 @@ def test_import_radnb_is_light():
             "'ipywidgets', 'dask', 'seaborn', 'statsmodels') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- real data: radMLBench tables and the IBSI soft-tissue-sarcoma images --------------------
+
+def test_fetch_radmlbench_reads_the_local_copy(radmlbench_home):
+    import hashlib
+
+    import pandas as pd
+
+    df = datasets.fetch_radmlbench("Ramella2018")
+    # the radMLBench format: ID, Target, features; ID becomes a text case_id
+    raw = pd.read_csv(radmlbench_home / "radmlbench" / "Ramella2018.gz")
+    assert df.shape == raw.shape and list(df.columns[-1:]) == list(raw.columns[-1:])
+    assert df["case_id"].dtype == object and df["case_id"].tolist() == raw["ID"].astype(str).tolist()
+    assert df["Target"].value_counts().to_dict() == {1: 50, 0: 41}  # as the data README says
+    assert df.attrs["name"] == "Ramella2018"
+    lndb = datasets.fetch_radmlbench("LNDb", data_home=radmlbench_home)
+    assert lndb.shape == (173, 107)
+    digest = hashlib.sha256(open(df.attrs["path"], "rb").read()).hexdigest()
+    assert len(digest) == 64
+
+
+def test_fetch_radmlbench_offline_names_the_folder(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_radmlbench(name, *args, **kwargs):  # the package is not installed here either way
+        if name == "radMLBench":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_radmlbench)
+    with pytest.raises(FileNotFoundError, match=r"Put the file WORC-Lipo.gz into .*radmlbench"):
+        datasets.fetch_radmlbench("WORC-Lipo", data_home=tmp_path)
+    with pytest.raises(ValueError, match="without '.gz'"):
+        datasets.fetch_radmlbench("WORC-Lipo.gz", data_home=tmp_path)
+
+
+def test_fetch_ibsi_sts_pet_manifest_with_checksums(ibsi_sts_home):
+    import hashlib
+
+    import SimpleITK as sitk
+
+    pet = datasets.fetch_ibsi_sts(modalities=["PET"], download=False)
+    assert len(pet) == 51 and (pet["modality"] == "PET").all() and (pet["units"] == "SUV").all()
+    assert pet["case_id"].iloc[0] == "STS_001" and pet["case_id"].is_unique
+    first = pet.iloc[0]
+    assert first["sha256"] == hashlib.sha256(open(first["image"], "rb").read()).hexdigest()
+    img, mask = sitk.ReadImage(first["image"]), sitk.ReadImage(first["mask"])
+    assert img.GetSize() == mask.GetSize()
+    assert sitk.GetArrayViewFromImage(img).max() > 1  # SUV, not counts scaled to [0, 1]
+    # a manifest radnb's cohort step accepts
+    from radnb.cohort import load_manifest
+
+    assert len(load_manifest(pet)) == 51
+
+
+def test_fetch_ibsi_sts_dicom_and_offline_message(ibsi_sts_home, tmp_path):
+    ct = datasets.fetch_ibsi_sts(modalities="CT", format="dicom", download=False)
+    assert ct["case_id"].tolist() == ["STS_002", "STS_003", "STS_012"]
+    assert all(p.endswith("RS.dcm") for p in ct["mask"]) and ct["sha256"].str.len().eq(64).all()
+    with pytest.raises(FileNotFoundError, match=r"Copy them from the IBSI .* into .*ibsi_sts"):
+        datasets.fetch_ibsi_sts(modalities=["MR"], data_home=tmp_path, download=False)
+    with pytest.raises(ValueError, match="format must be one of"):
+        datasets.fetch_ibsi_sts(format="nrrd", data_home=tmp_path)
+
+
+def test_fetch_radmlbench_unknown_name_lists_the_known_ones(tmp_path):
+    pytest.importorskip("radMLBench")
+    with pytest.raises(ValueError, match=r"not a radMLBench data set; known: .*Ramella2018"):
+        datasets.fetch_radmlbench("NoSuchTable", data_home=tmp_path)

@@ -332,7 +332,7 @@ def _multisite(rng, n=80):
 
 def test_external_validation_table_and_harmonisation_helps(rng):
     df = _multisite(rng)
-    table = ev.external_validation(df, "outcome", test_site="C")
+    table = ev.external_validation(df, "outcome", test_site="C", model="logistic")
     assert set(table.columns) >= {"test_site", "harmonized", "validation", "n", "AUC",
                                   "ci_low", "ci_high", "error"}
     assert len(table) == 4 and (table["error"] == "").all()
@@ -342,7 +342,7 @@ def test_external_validation_table_and_harmonisation_helps(rng):
     assert ext[True] > 0.7 and ext[True] > ext[False] + 0.1
     cal = table[table.validation == "external"].set_index("harmonized")["calibration_intercept"]
     assert abs(cal[True]) < abs(cal[False])  # a shifted site is miscalibrated
-    loso = ev.external_validation(df, "outcome", harmonize=True)
+    loso = ev.external_validation(df, "outcome", harmonize=True, model="logistic")
     assert sorted(loso["test_site"].unique()) == ["A", "B", "C"]
 
 
@@ -355,3 +355,168 @@ def test_external_validation_error_row_names_cause(rng):
     assert table[table.validation != "external"]["AUC"].notna().all()
     with pytest.raises(ValueError, match="test_site 'Z'"):
         ev.external_validation(df, "outcome", test_site="Z")
+
+
+# --- issue 10: edge cases found on real data ------------------------------------------
+
+def test_auc_with_one_case_per_class_has_nan_ci_and_warns():
+    with pytest.warns(UserWarning, match="1 positive and 1 negative"):
+        r = ev.roc_auc_ci([0, 1], [0.2, 0.7]).iloc[0]
+    assert r["AUC"] == 1.0 and np.isnan(r["SE"])
+    assert np.isnan(r["ci_low"]) and np.isnan(r["ci_high"])  # before: [0, 1]
+    with pytest.warns(UserWarning, match="at least 2 of each"):
+        b = ev.roc_auc_ci([0, 1, 1], [0.2, 0.7, 0.1], method="bootstrap").iloc[0]
+    assert b["AUC"] == 0.5 and np.isnan(b["ci_low"])
+
+
+def test_bootstrap_ci_does_not_compute_delong_variance(monkeypatch, rng):
+    from radnb.evaluate import _diagnostic
+
+    def boom(*args):
+        raise AssertionError("DeLong variance computed for method='bootstrap'")
+
+    monkeypatch.setattr(_diagnostic._roc, "delong", boom)
+    y = np.repeat([0, 1], 30)
+    r = ev.roc_auc_ci(y, y + rng.normal(size=60), method="bootstrap", n_boot=200).iloc[0]
+    assert r["SE"] > 0 and r["ci_low"] < r["AUC"] < r["ci_high"]
+
+
+def test_one_convention_for_confidence_level_ci_column_and_p_value(rng):
+    y = np.repeat([0, 1], 40)
+    s = y + rng.normal(size=80)
+    r90 = ev.roc_auc_ci(y, s, confidence=0.9)
+    assert "CI90%" in r90 and isinstance(r90["CI90%"].iloc[0], np.ndarray)
+    with pytest.warns(FutureWarning, match="confidence=0.9"):
+        old = ev.roc_auc_ci(y, s, alpha=0.1)
+    assert old["ci_low"].item() == pytest.approx(r90["ci_low"].item())
+    assert "CI90%" in ev.delong_test(y, s, -s, confidence=0.9)
+    dm = ev.diagnostic_metrics(y, s, 0.5, confidence=0.9)
+    assert "CI90%" in dm and list(dm["CI90%"].iloc[0]) == [dm["ci_low"][0], dm["ci_high"][0]]
+    cal = ev.calibration(y, np.clip(1 / (1 + np.exp(-s)), 0.01, 0.99), confidence=0.9).summary
+    assert "CI90%" in cal and "p-val" in cal
+    from radnb import reproducibility as rep
+
+    icc = rep.icc(pd.DataFrame({"c": [1, 2, 3, 4] * 2, "r": [1] * 4 + [2] * 4,
+                                "v": [1.0, 2, 3, 4.5, 1.1, 2.2, 2.9, 4.4]}), "c", "r", "v",
+                  confidence=0.9)
+    assert "p-val" in icc and "CI90%" in icc
+
+
+def test_calibration_saturated_risks_are_clipped_with_a_note(rng):
+    """Before: plain Newton steps diverged ("Singular matrix") when ~10% of risks were 0 or 1."""
+    import statsmodels.api as sm
+
+    n = 400
+    lp = rng.normal(0, 3, n)
+    y = rng.binomial(1, 1 / (1 + np.exp(-lp)))
+    p = 1 / (1 + np.exp(-lp))
+    p[:40] = np.where(y[:40] == 1, 1.0, 0.0)  # saturated, on the right side
+    with pytest.warns(UserWarning, match="40 of 400 risks were 0 or 1"):
+        s = ev.calibration(y, p).summary.set_index("measure")
+    assert "clipped" in s.loc["slope", "note"]
+    # same estimates as statsmodels' binomial GLM on the clipped risks
+    pc = np.clip(p, 1e-8, 1 - 1e-8)
+    lpc = np.log(pc / (1 - pc))
+    glm = sm.GLM(y, sm.add_constant(lpc), family=sm.families.Binomial()).fit()
+    assert s.loc["slope", "statistic"] == pytest.approx(glm.params[1], rel=1e-6)
+    assert s.loc["slope", "SE"] == pytest.approx(glm.bse[1], rel=1e-5)
+    off = sm.GLM(y, np.ones((n, 1)), family=sm.families.Binomial(), offset=lpc).fit()
+    assert s.loc["intercept", "statistic"] == pytest.approx(off.params[0], rel=1e-6)
+
+
+def test_calibration_separation_gives_nan_slope_and_warning_not_an_exception():
+    y = np.array([0] * 20 + [1] * 20)
+    p = np.r_[np.linspace(0.05, 0.4, 20), np.linspace(0.6, 0.95, 20)]
+    with pytest.warns(UserWarning, match="separation"):
+        s = ev.calibration(y, p).summary.set_index("measure")
+    assert np.isnan(s.loc["slope", "statistic"]) and "separation" in s.loc["slope", "note"]
+    assert np.isfinite(s.loc["intercept", "statistic"]) and np.isfinite(s.loc["Brier", "statistic"])
+
+
+def test_hosmer_lemeshow_df_for_external_sample(calib_data):
+    """Hosmer, Lemeshow & Sturdivant (2013), section 5.2.2: g df on a new sample, g - 2 on the
+    development sample."""
+    from scipy.stats import chi2
+
+    y, p = calib_data
+    dev = ev.calibration(y, p).summary.set_index("measure").loc["Hosmer-Lemeshow"]
+    ext = ev.calibration(y, p, sample="external").summary.set_index("measure")
+    ext = ext.loc["Hosmer-Lemeshow"]
+    assert dev["df"] == 8 and ext["df"] == 10 and ext["statistic"] == dev["statistic"]
+    assert ext["p-val"] == pytest.approx(chi2.sf(ext["statistic"], 10))
+    with pytest.raises(ValueError, match="sample must be one of"):
+        ev.calibration(y, p, sample="validation")
+
+
+def test_decision_curve_rejects_scores_and_counts_missing_risks():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"risks in \[0, 1\]"):
+        ev.decision_curve(y, np.array([0.1, 2.0, 0.2, 0.9, 0.8, 0.3]))
+    p = np.array([0.1, 0.9, np.nan, 0.7, 0.8, 0.3])
+    with pytest.warns(UserWarning, match="left out 1 of 6"):
+        dc = ev.decision_curve(y, p, thresholds=[0.5])
+    ref = ev.decision_curve(np.delete(y, 2), np.delete(p, 2), thresholds=[0.5])
+    pd.testing.assert_frame_equal(dc, ref)
+    assert (dc["n"] == 5).all()
+
+
+def test_kaplan_meier_without_groups_matches_lifelines(surv_data):
+    from lifelines import KaplanMeierFitter
+
+    d = surv_data
+    km = ev.kaplan_meier(d.time, d.event)
+    ref = KaplanMeierFitter().fit(d.time, d.event)
+    np.testing.assert_allclose(km.survival["survival"], ref.survival_function_.iloc[:, 0])
+    assert (km.survival["group"] == "all").all() and np.isnan(km.logrank["p-val"].iloc[0])
+    ax = ev.plot_kaplan_meier(d.time, d.event, at_risk=False)
+    assert not [t for t in ax.texts if "log-rank" in t.get_text()]
+
+
+def test_cox_model_one_hot_encodes_text_covariates(surv_data):
+    from lifelines import CoxPHFitter
+
+    d = surv_data.assign(arm=np.where(np.arange(len(surv_data)) % 3 == 0, "b", "a"))
+    with pytest.warns(UserWarning, match=r"one-hot encoded .*arm_b.*arm=a"):
+        res = ev.cox_model(d, "time", "event", ["score", "arm"])
+    manual = d.assign(arm_b=(d.arm == "b").astype(float))[["time", "event", "score", "arm_b"]]
+    ref = CoxPHFitter().fit(manual, "time", "event")
+    got = res.summary.set_index("covariate")
+    np.testing.assert_allclose(got.loc[["score", "arm_b"], "coef"], ref.params_, rtol=1e-6)
+    assert "CI95%" in res.summary
+
+
+def test_external_validation_keeps_auc_with_saturated_predictions(rng):
+    from sklearn.linear_model import LogisticRegression
+
+    df = _multisite(rng)
+    df["original_firstorder_F0"] *= 60  # huge log-odds: many predicted risks are exactly 0 or 1
+    model = LogisticRegression(C=1e6, max_iter=5000)
+    table = ev.external_validation(df, "outcome", test_site="C", model=model, harmonize=False)
+    assert table["AUC"].notna().all()  # before: "Singular matrix" blanked the row
+    ext = table[table.validation == "external"].iloc[0]
+    assert "calibration" in ext["error"] or np.isfinite(ext["calibration_slope"])
+
+
+def test_external_validation_of_a_fitted_radscore(rng):
+    from radnb import stats
+
+    df = _multisite(rng)
+    train = df[df.site != "C"]
+    res = stats.radscore_model(train, "outcome", outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
+    table = ev.external_validation(df, "outcome", test_site="C", model=res, harmonize=False)
+    assert table["AUC"].notna().all() and (table["n"] > 0).all()
+    # the same Rad-score refitted on the training sites predicts site C as res would
+    ext = df[df.site == "C"]
+    direct = ev.roc_auc_ci(ext["outcome"], res.predict_proba(ext)).iloc[0]["AUC"]
+    got = table[table.validation == "external"]["AUC"].item()
+    assert got == pytest.approx(direct)
+    with pytest.raises(TypeError, match="model must be"):
+        ev.external_validation(df, "outcome", model=object())
+
+
+def test_external_validation_warns_when_sites_differ_in_outcome_rate(rng):
+    df = _multisite(rng)
+    df.loc[(df.site == "C") & (np.arange(len(df)) % 3 == 0), "outcome"] = 1  # C: more events
+    df.loc[(df.site == "A") & (np.arange(len(df)) % 2 == 0), "outcome"] = 0  # A: fewer
+    with pytest.warns(UserWarning, match="outcome rate differs between sites"):
+        ev.external_validation(df, "outcome", test_site="C", model="logistic", harmonize=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +216,92 @@ def test_mean_only_parametric_eb_removes_a_large_shift_only_partly(rng):
     assert 1.5 < gap(combat(X, site, mean_only=True)) < 2.7
     assert abs(gap(combat(X, site))) < 0.5
     assert abs(gap(combat(X, site, mean_only=True, eb=False))) < 1e-8
+
+
+# --- issue 10: harmonisation guards -------------------------------------------------------
+
+def _two_sites(rng, n=60, prevalence=(0.3, 0.8)):
+    site = np.repeat(["A", "B"], n)
+    y = np.r_[rng.random(n) < prevalence[0], rng.random(n) < prevalence[1]].astype(int)
+    X = pd.DataFrame(rng.normal(size=(2 * n, 4)) + 0.8 * y[:, None],
+                     columns=[f"original_firstorder_F{i}" for i in range(4)])
+    X.loc[site == "B"] += 1.0
+    return X.assign(site=site), y
+
+
+def test_combat_warns_when_outcome_rate_differs_by_site(rng):
+    from scipy.stats import chi2_contingency
+
+    X, y = _two_sites(rng)
+    with pytest.warns(UserWarning, match=r"outcome rate differs between sites \(A: \d+%, B: \d+%"):
+        ComBat().fit(X, y)
+    # the p-value is Pearson's chi-square of the site x outcome table (scipy)
+    from radnb.harmonize._guards import site_outcome_association
+
+    p, rate = site_outcome_association(X["site"], y)
+    assert p == pytest.approx(chi2_contingency(pd.crosstab(X["site"], y), correction=False)[1])
+    assert rate["B"] > rate["A"]
+    balanced, yb = _two_sites(rng, prevalence=(0.5, 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if site_outcome_association(balanced["site"], yb)[0] >= 0.05:
+            ComBat().fit(balanced, yb)  # no warning without association
+    with pytest.warns(UserWarning, match="outcome rate differs"):
+        combat(X.drop(columns="site"), X["site"], outcome=y)
+
+
+def test_combat_warns_on_positive_features_made_negative_and_log_transform_fixes_it(rng):
+    n = 40
+    site = np.repeat(["A", "B"], n)
+    # all > 0; site A narrow, site B wide and skewed: ComBat stretches A below 0
+    X = pd.DataFrame({f"original_shape_F{i}": np.r_[rng.normal(10, 1, n),
+                                                    rng.lognormal(2, 0.8, n)] for i in range(8)})
+    feats = list(X.columns)
+    X["site"] = site
+    with pytest.warns(UserWarning, match=r"strictly positive .*original_shape_F"):
+        out = ComBat().fit(X).transform(X)
+    assert (out[feats] <= 0).any().any()  # the finding: negative volumes
+    cb = ComBat(log_transform=True).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logged = cb.transform(X)
+    assert (logged[feats] > 0).all().all() and cb.log_features_.all()
+    # on the log scale it is ComBat of log(feature), transformed back
+    ref = combat(np.log(X[feats]), site)
+    np.testing.assert_allclose(np.log(logged[feats]), ref, rtol=1e-10)
+
+
+def test_site_pca_is_not_flattened_by_one_outlier(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    site = np.repeat(["A", "B"], 40)
+    X = pd.DataFrame(rng.normal(size=(80, 10)), columns=[f"f{i}" for i in range(10)])
+    X.loc[site == "B"] += 1.5
+    X.iloc[0] = 1e4  # one broken case
+    ax = plot_site_pca(X, site)
+    pts = np.vstack([c.get_offsets() for c in ax.collections])
+    a, b = pts[1:40], pts[40:]
+    gap = np.linalg.norm(a.mean(axis=0) - b.mean(axis=0))
+    spread = np.sqrt((a.var(axis=0).sum() + b.var(axis=0).sum()) / 2)
+    assert gap > spread  # the two sites stay apart; the outlier does not own the axes
+    assert "robust" in ax.get_xlabel()
+    plt.close("all")
+
+
+def test_radscore_harmonize_reuses_combat_and_warns_once(rng):
+    from radnb import stats
+    from radnb.stats._radscore import fit_radscore
+
+    X, y = _two_sites(rng, n=45)
+    with pytest.warns(UserWarning, match="radscore_model\\(harmonize=...\\): ComBat: the outcome"):
+        res = stats.radscore_model(X, y, harmonize="site", outer_cv=3, inner_cv=3,
+                                   Cs=[0.1, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = fit_radscore(X, y, harmonize="site", outer_cv=3, inner_cv=3, Cs=[0.1, 1.0],
+                             cache=False)
+    # the cache changes the cost, not the result
+    np.testing.assert_allclose(res.oof["probability"], plain.oof["probability"], rtol=1e-12)

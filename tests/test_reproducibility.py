@@ -51,7 +51,8 @@ def _compare_to_pingouin(ours, ref):
     for t in ICC_TYPES:
         np.testing.assert_allclose(ours.loc[t, "ICC"], ref.loc[t, "ICC"], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(ours.loc[t, "F"], ref.loc[t, "F"], rtol=1e-10)
-        np.testing.assert_allclose(ours.loc[t, "pval"], ref.loc[t, "pval"], rtol=1e-8, atol=1e-300)
+        # radnb calls the p-value "p-val" everywhere; pingouin's intraclass_corr calls it "pval"
+        np.testing.assert_allclose(ours.loc[t, "p-val"], ref.loc[t, "pval"], rtol=1e-8, atol=1e-300)
         assert ours.loc[t, "df1"] == ref.loc[t, "df1"] and ours.loc[t, "df2"] == ref.loc[t, "df2"]
         np.testing.assert_allclose(ours.loc[t, "CI95%"], np.asarray(ref.loc[t, "CI95%"], float),
                                    rtol=1e-8, atol=1e-10)
@@ -63,7 +64,7 @@ def _compare_to_pingouin(ours, ref):
 def test_icc_reproduces_shrout_fleiss_1979(reference_dir):
     data = pd.read_csv(reference_dir / "icc" / "shrout_fleiss_long.csv")
     res = rep.icc(data, "target", "rater", "rating")
-    assert list(res.columns) == ["Type", "Description", "ICC", "F", "df1", "df2", "pval", "CI95%"]
+    assert list(res.columns) == ["Type", "Description", "ICC", "F", "df1", "df2", "p-val", "CI95%"]
     assert list(res["Type"]) == ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
     # published (Shrout & Fleiss 1979; R psych::ICC): ICC, CI low (3 dp), CI high (2 dp)
     published = {"ICC1": (0.17, -0.133, 0.72), "ICC2": (0.29, 0.019, 0.76),
@@ -193,6 +194,36 @@ def test_feature_icc_missing_rows_and_values(rng):
         warnings.simplefilter("error")
         ref = rep.icc(keep, "case_id", "reader", "original_glcm_Contrast").loc["ICC2", "ICC"]
     np.testing.assert_allclose(table.loc["original_glcm_Contrast", "ICC"], ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize("column", ["reader", "case_id"])
+def test_feature_icc_rows_without_rater_or_target_are_an_error(rng, column):
+    """Before: pd.factorize coded NaN as -1, which indexed the last rater/target (0.948 -> -0.029)."""
+    df = _feature_table(rng)
+    df[column] = df[column].astype(object)
+    df.loc[5, column] = np.nan
+    with pytest.raises(ValueError, match=rf"1 row\(s\) have a missing identifier in column\(s\) "
+                                         rf"\['{column}'\] \(row labels \[5\]\)"):
+        rep.feature_icc(df, by="reader")
+    with pytest.raises(ValueError, match="missing identifier"):
+        rep.icc(df, "case_id", "reader", "original_firstorder_Mean")
+    # dropping the row, as the message says, gives the ICC of the complete targets
+    clean = df.dropna(subset=[column])
+    with pytest.warns(UserWarning, match="left out 1 of 30 targets"):
+        table = rep.feature_icc(clean, by="reader").set_index("feature")
+    assert table["n_targets"].eq(29).all() and table["ICC"].between(0, 1).all()
+
+
+def test_ccc_and_bland_altman_count_dropped_pairs():
+    x = np.array(PEFR_LARGE, float)
+    y = np.array(PEFR_MINI, float)
+    x[2], y[5] = np.nan, np.nan
+    with pytest.warns(UserWarning, match=r"ccc: left out 2 of 17 pairs .*x: 1, y: 1"):
+        res = rep.ccc(x, y)
+    assert res.loc["CCC", "n"] == 15
+    with pytest.warns(UserWarning, match=r"bland_altman: left out 2 of 17 pairs"):
+        assert rep.bland_altman(x, y).loc["bland_altman", "n"] == 15
+    assert "CI90%" in rep.ccc(PEFR_LARGE, PEFR_MINI, confidence=0.9)
 
 
 def test_feature_icc_by_timepoint_uses_reader_as_target(rng):

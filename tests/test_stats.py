@@ -296,7 +296,8 @@ def planted_model():
 
 def test_radscore_recovers_planted_signal(planted_model):
     X, y, res = planted_model
-    assert res.auc_mean > 0.75 and res.auc_ci[0] < res.auc_mean < res.auc_ci[1]
+    assert res.auc_mean > 0.75 and res.auc_ci[0] < res.auc < res.auc_ci[1]
+    assert res.auc_fold_interval[0] < res.auc_mean < res.auc_fold_interval[1]
     assert {"sig_a", "sig_b"} <= set(res.selected)
     assert res.coefficients.loc["sig_a", "coef"] > 0 > res.coefficients.loc["sig_b", "coef"]
     assert res.selection_frequency[["sig_a", "sig_b"]].min() == 1.0
@@ -335,13 +336,91 @@ def test_radscore_on_noise_is_honest():
     assert leak["outside CV (leaky)"] > 0.7 and abs(leak["inside CV (honest)"] - 0.5) < 0.15
 
 
-def test_radscore_missing_row_becomes_error_row():
+def test_radscore_missing_value_is_imputed_in_folds_not_dropped():
     X, y = _planted(n=80, p=10)
     X.loc[7, "noise3"] = np.nan
-    with pytest.warns(UserWarning, match="1 row"):
-        res = stats.radscore_model(X, y, outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
-    assert res.errors["row"].tolist() == [7] and "noise3" in res.errors["cause"].item()
-    assert len(res.oof) == 79
+    res = stats.radscore_model(X, y, outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
+    assert len(res.oof) == 80 and res.errors.empty  # before: patient 7 was dropped
+    assert res.counts["n_used"] == res.counts["n_given"] == 80
+    assert res.missing["impute"] == "median" and res.missing["n_imputed"] == 1
+    # the complete-case analysis is still available, and says what it drops
+    with pytest.warns(UserWarning, match="left out 1 of 80"):
+        cc = stats.radscore_model(X, y, outer_cv=3, inner_cv=3, Cs=[0.1, 1.0], impute=None)
+    assert cc.errors["row"].tolist() == [7] and "noise3" in cc.errors["cause"].item()
+    assert len(cc.oof) == 79 and cc.counts["n_used"] == 79
+
+
+def test_radscore_missing_outcome_rows_are_counted():
+    X, y = _planted(n=80, p=10)
+    X["outcome"] = y.astype(float)
+    X.loc[[3, 4], "outcome"] = np.nan
+    with pytest.warns(UserWarning, match=r"left out 2 of 80 patients \(missing outcome: 2\)"):
+        res = stats.radscore_model(X, "outcome", outer_cv=3, inner_cv=3, Cs=[0.1, 1.0])
+    assert res.errors["row"].tolist() == [3, 4] and res.counts["n_used"] == 78
+    assert "78 of 80 patients used" in repr(res)
+
+
+def test_missingness_per_feature_and_patient():
+    df = pd.DataFrame({"a": [1, np.nan, 3, 4], "b": [np.nan] * 3 + [1.0], "c": [1, 2, 3, 4]})
+    res = stats.missingness(df)
+    assert res.features.loc["b", "n_missing"] == 3 and res.features.index[0] == "b"
+    assert res.features.loc["a", "fraction"] == pytest.approx(0.25)
+    assert res.patients["n_missing"].tolist() == [1, 2, 1, 0] and res.complete_rows == 1
+    assert "1 of 4 rows are complete" in repr(res)
+    ax = res.plot()
+    assert "missing" in ax.get_xlabel()
+
+
+def test_missing_value_filter_learns_on_training_rows_only():
+    train = pd.DataFrame({"a": [1.0, 2.0, np.nan, 10.0], "b": [np.nan, np.nan, np.nan, 1.0],
+                          "site": ["A", "A", "B", "B"]})
+    f = stats.MissingValueFilter(max_missing=0.5, passthrough=["site"]).fit(train)
+    assert f.dropped_ == ["b"] and f.fill_values_["a"] == 2.0  # median of 1, 2, 10
+    test = pd.DataFrame({"a": [np.nan, 100.0], "b": [5.0, 6.0], "site": ["C", "C"]})
+    out = f.transform(test)
+    assert list(out.columns) == ["a", "site"] and out["a"].tolist() == [2.0, 100.0]
+    assert list(f.get_feature_names_out()) == ["a", "site"]
+
+
+@pytest.mark.data
+def test_radscore_on_real_table_with_two_mostly_empty_columns(ramella):
+    """The issue's finding: rows, not columns, were dropped (32 of 210 kept)."""
+    table = ramella.copy()
+    rng = np.random.default_rng(0)
+    cols = list(table.columns[:2])
+    for c in cols:  # two filter columns about 85% empty, as in the published table
+        table.loc[rng.random(len(table)) < 0.85, c] = np.nan
+    stats.missingness(table)  # no error on a real table
+    res = stats.radscore_model(table, "Target", outer_cv=3, inner_cv=3,
+                               Cs=np.logspace(-2, 0, 4))
+    assert res.counts["n_used"] >= 0.95 * len(table)
+    assert set(cols) <= set(res.missing["dropped_features"])
+    assert res.counts["features_kept"] == res.counts["features_in"] - 2
+    text = repr(res)
+    assert f"{len(table)} of {len(table)} patients used" in text and "features in" in text
+    assert "DeLong" in res._repr_html_()
+
+
+def test_pooled_out_of_fold_auc_and_delong_ci(planted_model):
+    from sklearn.metrics import roc_auc_score
+
+    from radnb import evaluate
+
+    X, y, res = planted_model
+    assert res.auc == pytest.approx(roc_auc_score(res.oof["outcome"], res.oof["probability"]))
+    # the same DeLong interval as roc_auc_ci, which tests/test_evaluate.py checks against pROC
+    ref = evaluate.roc_auc_ci(res.oof["outcome"], res.oof["probability"]).iloc[0]
+    assert res.auc_ci == pytest.approx((ref["ci_low"], ref["ci_high"]), rel=1e-12)
+    assert "not a confidence interval" in repr(res) and "DeLong CI" in repr(res)
+
+
+def test_predict_proba_selects_columns_by_name(planted_model):
+    X, y, res = planted_model
+    shuffled = X[X.columns[::-1]].assign(extra="x", age=1.0)
+    np.testing.assert_allclose(res.predict_proba(shuffled), res.model.predict_proba(X)[:, 1])
+    assert set(np.unique(res.predict(shuffled))) <= {0, 1}
+    with pytest.raises(ValueError, match=r"lacks 1 of the model's .*sig_a"):
+        res.predict_proba(X.drop(columns="sig_a"))
 
 
 def test_radscore_with_combat_inside_folds():
@@ -354,15 +433,25 @@ def test_radscore_with_combat_inside_folds():
     assert "sig_a" in res.selected and res.auc_mean > 0.65
 
 
-def test_one_se_rule_picks_sparsest_within_one_se():
+def test_one_se_rule_uses_the_glmnet_standard_error():
     from radnb.stats._radscore import one_se_rule
 
-    cv = {"mean_test_score": [0.60, 0.70, 0.74, 0.75], "std_test_score": [0.1, 0.1, 0.1, 0.1],
-          "param_model__C": [0.01, 0.1, 1.0, 10.0],
-          "split0_test_score": [0] * 4, "split1_test_score": [0] * 4,
-          "split2_test_score": [0] * 4, "split3_test_score": [0] * 4}
-    # SE = 0.1 / sqrt(4) = 0.05: 0.70 and 0.74 are within 0.75 - 0.05; the smaller C wins
-    assert one_se_rule(cv) == 1
+    # fold scores of 4 penalties over 4 folds
+    splits = np.array([[0.55, 0.70, 0.72, 0.66], [0.65, 0.72, 0.74, 0.84],
+                       [0.60, 0.73, 0.73, 0.74], [0.60, 0.71, 0.73, 0.76]])
+    mean = splits.mean(axis=0)
+    cv = {"mean_test_score": mean, "std_test_score": splits.std(axis=0),  # sklearn: ddof 0
+          "param_model__C": [0.01, 0.1, 1.0, 10.0]}
+    cv.update({f"split{i}_test_score": splits[i] for i in range(4)})
+    # glmnet (cv.glmnet, R package glmnet 4.1): cvsd = sqrt(mean((cvraw - cvm)^2) / (N - 1)),
+    # i.e. the ddof=1 standard deviation over sqrt(N folds)
+    best = int(np.argmax(mean))
+    cvsd = np.sqrt(((splits - mean) ** 2).mean(axis=0) / (4 - 1))
+    ok = np.flatnonzero(mean >= mean[best] - cvsd[best])
+    assert one_se_rule(cv) == int(ok.min()) == 1
+    # the ddof=0 SE of the old code excluded C = 0.1 here
+    se0 = splits.std(axis=0)[best] / 2
+    assert mean[1] < mean[best] - se0 and mean[2] >= mean[best] - se0
 
 
 @pytest.mark.slow
@@ -442,4 +531,29 @@ def test_nomogram_ticks_few_whole_number_predictors_at_their_values(combined):
     assert ticks("Stage") == ["1", "2", "3", "4"]
     assert ticks("female") == ["0", "1"]
     assert len(ticks("age")) >= 3
+    plt.close("all")
+
+
+def test_univariate_counts_missing_values_and_tests_complete_cases():
+    from scipy.stats import mannwhitneyu
+
+    X, y = _planted(n=60, p=3)
+    X.loc[[1, 2, 3], "sig_a"] = np.nan
+    with pytest.warns(UserWarning, match=r"1 of 5 features have missing values; 3 values"):
+        res = stats.univariate(X, y)
+    assert res.loc["sig_a", "n"] == 57
+    keep = X["sig_a"].notna().to_numpy()
+    ref = mannwhitneyu(X.loc[keep & (y == 1), "sig_a"], X.loc[keep & (y == 0), "sig_a"])
+    assert res.loc["sig_a", "p-val"] == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_plot_nomogram_warns_for_a_penalised_sklearn_model(combined):
+    from sklearn.linear_model import LogisticRegression
+
+    cols = ["radscore", "age", "female"]
+    model = LogisticRegression().fit(combined[cols], combined["outcome"])  # L2, C=1: penalised
+    with pytest.warns(UserWarning, match="penalised .*fit_logistic"):
+        stats.plot_nomogram(model, combined)
+    import matplotlib.pyplot as plt
+
     plt.close("all")

@@ -3,6 +3,11 @@
 Where data lives follows scikit-learn and nilearn: an explicit ``data_home``
 argument, else the ``RADNB_DATA`` environment variable, else ``~/radnb_data``.
 radnb never writes into the installed package.
+
+Real published data: :func:`fetch_radmlbench` (radiomics feature tables of
+published studies) and :func:`fetch_ibsi_sts` (the IBSI soft-tissue-sarcoma
+CT / MR / PET images with tumour masks) read local copies and download what
+is missing.
 """
 
 from radnb.datasets._loaders import (
@@ -15,6 +20,7 @@ from radnb.datasets._loaders import (
     make_problem_cases,
     PYRADIOMICS_CASES,
 )
+from radnb.datasets._real import fetch_radmlbench, fetch_ibsi_sts
 
 __all__ = [
     "get_data_home",
@@ -25,4 +31,6 @@ __all__ = [
     "fetch_pyradiomics_cases",
     "make_problem_cases",
     "PYRADIOMICS_CASES",
+    "fetch_radmlbench",
+    "fetch_ibsi_sts",
 ]

@@ -4,11 +4,14 @@ Public names are re-exported by :mod:`radnb.evaluate`, which documents the step.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from radnb.evaluate import _roc
-from radnb._utils.validation import check_binary, check_option, check_range
+from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
+from radnb._utils.validation import check_binary, check_option
 
 
 
@@ -28,11 +31,8 @@ def _check_scores(y_true, *scores):
     return y, out
 
 
-def _ci_name(alpha):
-    return f"CI{100 * (1 - alpha):g}%"
-
-
-def roc_auc_ci(y_true, y_score, method="delong", alpha=0.05, n_boot=2000, seed=0):
+def roc_auc_ci(y_true, y_score, method="delong", alpha=None, n_boot=2000, seed=0, *,
+               confidence=0.95):
     """Area under the ROC curve with a confidence interval.
 
     Higher scores are taken to mean "more likely positive" (no automatic
@@ -45,15 +45,25 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=0.05, n_boot=2000, seed=0
     method : {"delong", "bootstrap"}
         DeLong variance with a normal interval (as R's pROC), or the percentile
         interval of a stratified bootstrap.
-    alpha : float, default 0.05
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
     n_boot, seed : int
         Bootstrap replicates and random seed (``method="bootstrap"`` only).
+    confidence : float, default 0.95
+        Level of the interval.
 
     Returns
     -------
     pandas.DataFrame
-        One row: ``AUC``, ``SE``, ``ci_low``, ``ci_high``, ``CI95%`` (``[low,
+        One row: ``AUC``, ``SE`` (DeLong; the bootstrap SD for
+        ``method="bootstrap"``), ``ci_low``, ``ci_high``, ``CI95%`` (``[low,
         high]``, named after the level), ``method``, ``n_pos``, ``n_neg``.
+
+    Warns
+    -----
+    UserWarning
+        With fewer than 2 positive or 2 negative cases no interval can be
+        estimated: ``SE`` and the interval are ``NaN`` (the AUC is kept).
 
     References
     ----------
@@ -70,35 +80,54 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=0.05, n_boot=2000, seed=0
     from scipy.stats import norm
 
     check_option("method", method, ("delong", "bootstrap"))
-    check_range("alpha", alpha, 0, 1, inclusive=False)
+    confidence = resolve_confidence(confidence, alpha, func="roc_auc_ci")
+    alpha = 1 - confidence
     y, (s,) = _check_scores(y_true, y_score)
     pos, neg = _roc.split_scores(y, s)
-    auc, cov = _roc.delong(pos, neg)
-    se = float(np.sqrt(cov[0, 0]))
-    if method == "delong":
+    m, n = pos.shape[1], neg.shape[1]
+    if min(m, n) < 2:
+        warnings.warn(
+            f"roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
+            "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC.",
+            UserWarning, stacklevel=2)
+        auc, se, low, high = float(_roc.auc(pos, neg)[0]), np.nan, np.nan, np.nan
+    elif method == "delong":
+        aucs, cov = _roc.delong(pos, neg)
+        auc, se = float(aucs[0]), float(np.sqrt(cov[0, 0]))
         z = norm.ppf(1 - alpha / 2)
-        low, high = max(0.0, auc[0] - z * se), min(1.0, auc[0] + z * se)
-    else:
+        low, high = max(0.0, auc - z * se), min(1.0, auc + z * se)
+    else:  # no DeLong variance: the bootstrap gives both SE and interval
+        auc = float(_roc.auc(pos, neg)[0])
         boot = _roc.bootstrap_auc(pos, neg, n_boot, seed)[:, 0]
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         se = float(boot.std(ddof=1))
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
-    record("evaluate.roc_auc_ci", AUC=float(auc[0]), ci_low=float(low), ci_high=float(high),
-           level=1 - alpha, method=method, n_boot=n_boot if method == "bootstrap" else None,
-           n_pos=int(pos.shape[1]), n_neg=int(neg.shape[1]))
-    return pd.DataFrame({"AUC": [auc[0]], "SE": [se], "ci_low": [low], "ci_high": [high],
-                         _ci_name(alpha): [[low, high]], "method": [method],
-                         "n_pos": [pos.shape[1]], "n_neg": [neg.shape[1]]})
+    record("evaluate.roc_auc_ci", AUC=float(auc), ci_low=float(low), ci_high=float(high),
+           level=confidence, method=method, n_boot=n_boot if method == "bootstrap" else None,
+           n_pos=int(m), n_neg=int(n))
+    return pd.DataFrame({"AUC": [auc], "SE": [se], "ci_low": [low], "ci_high": [high],
+                         ci_column(confidence): [ci_cell(low, high)], "method": [method],
+                         "n_pos": [m], "n_neg": [n]})
 
 
-def delong_test(y_true, score_a, score_b, alpha=0.05):
+def delong_test(y_true, score_a, score_b, alpha=None, *, confidence=0.95):
     """Paired DeLong test of two AUCs measured on the same cases.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1
+    score_a, score_b : array-like of float
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
+    confidence : float, default 0.95
+        Level of the interval of the difference.
 
     Returns
     -------
     pandas.DataFrame
         One row: ``AUC_a``, ``AUC_b``, ``diff`` (a - b), ``SE``, ``ci_low``,
-        ``ci_high`` (of the difference), ``z``, ``p-val`` (two-sided).
+        ``ci_high``, ``CI95%`` (of the difference; named after the level),
+        ``z``, ``p-val`` (two-sided).
 
     References
     ----------
@@ -112,10 +141,12 @@ def delong_test(y_true, score_a, score_b, alpha=0.05):
     >>> y = np.repeat([0, 1], 50)
     >>> res = delong_test(y, y + rng.normal(0, 1, 100), y + rng.normal(0, 3, 100))
     >>> res.columns.tolist()
-    ['AUC_a', 'AUC_b', 'diff', 'SE', 'ci_low', 'ci_high', 'z', 'p-val']
+    ['AUC_a', 'AUC_b', 'diff', 'SE', 'ci_low', 'ci_high', 'CI95%', 'z', 'p-val']
     """
     from scipy.stats import norm
 
+    confidence = resolve_confidence(confidence, alpha, func="delong_test")
+    alpha = 1 - confidence
     y, (a, b) = _check_scores(y_true, score_a, score_b)
     pos, neg = _roc.split_scores(y, a, b)
     auc, cov = _roc.delong(pos, neg)
@@ -123,11 +154,13 @@ def delong_test(y_true, score_a, score_b, alpha=0.05):
     se = float(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]))
     z = diff / se if se > 0 else np.nan
     q = norm.ppf(1 - alpha / 2)
+    low, high = diff - q * se, diff + q * se
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     record("evaluate.delong_test", AUC_a=float(auc[0]), AUC_b=float(auc[1]), diff=float(diff),
            p=float(2 * norm.sf(abs(z))) if se > 0 else None, n=int(y.size))
     return pd.DataFrame({"AUC_a": [auc[0]], "AUC_b": [auc[1]], "diff": [diff], "SE": [se],
-                         "ci_low": [diff - q * se], "ci_high": [diff + q * se], "z": [z],
+                         "ci_low": [low], "ci_high": [high],
+                         ci_column(confidence): [ci_cell(low, high)], "z": [z],
                          "p-val": [2 * norm.sf(abs(z)) if se > 0 else np.nan]})
 
 
@@ -160,7 +193,8 @@ def optimal_threshold(y_true, y_score):
                          "specificity": [1 - fpr[i]], "youden_J": [j[i]]})
 
 
-def diagnostic_metrics(y_true, y_score, threshold, *, method="wilson", alpha=0.05):
+def diagnostic_metrics(y_true, y_score, threshold, *, method="wilson", alpha=None,
+                       confidence=0.95):
     """Sensitivity, specificity, PPV, NPV and accuracy at a threshold, with CIs.
 
     A case is test-positive when ``y_score >= threshold``. PPV and NPV depend on
@@ -172,12 +206,16 @@ def diagnostic_metrics(y_true, y_score, threshold, *, method="wilson", alpha=0.0
     method : {"wilson", "clopper-pearson"}
         Wilson score interval (recommended by Brown, Cai & DasGupta 2001) or the
         exact Clopper-Pearson interval (conservative).
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
+    confidence : float, default 0.95
 
     Returns
     -------
     pandas.DataFrame
         One row per metric: ``metric``, ``estimate``, ``ci_low``, ``ci_high``,
-        ``count``, ``n`` (the estimate is ``count / n``), ``threshold``.
+        ``CI95%`` (named after the level), ``count``, ``n`` (the estimate is
+        ``count / n``), ``threshold``.
 
     References
     ----------
@@ -192,6 +230,7 @@ def diagnostic_metrics(y_true, y_score, threshold, *, method="wilson", alpha=0.0
     0.667
     """
     check_option("method", method, ("wilson", "clopper-pearson"))
+    alpha = 1 - resolve_confidence(confidence, alpha, func="diagnostic_metrics")
     y, (s,) = _check_scores(y_true, y_score)
     pos = s >= threshold
     tp, fp = int((pos & (y == 1)).sum()), int((pos & (y == 0)).sum())
@@ -205,7 +244,9 @@ def diagnostic_metrics(y_true, y_score, threshold, *, method="wilson", alpha=0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         est = k / n
     return pd.DataFrame({"metric": list(counts), "estimate": est, "ci_low": low,
-                         "ci_high": high, "count": k, "n": n, "threshold": threshold})
+                         "ci_high": high,
+                         ci_column(1 - alpha): [ci_cell(a, b) for a, b in zip(low, high)],
+                         "count": k, "n": n, "threshold": threshold})
 
 
 def plot_roc(y_true, y_score, *, label=None, ax=None, ci=True, n_boot=500, seed=0,

@@ -13,9 +13,9 @@ from radnb._utils.validation import check_binary, check_columns, check_option
 __all__ = ["external_validation"]
 
 
-def external_validation(features, outcome, site_col="site", test_site=None, model=None,
+def external_validation(features, outcome, site_col="site", test_site=None, model="radscore",
                         harmonize="both", *, feature_cols=None, covariate_cols=(),
-                        combat_kwargs=None, cv=5, seed=0, alpha=0.05):
+                        combat_kwargs=None, cv=5, seed=0, alpha=None, confidence=0.95):
     """Train on some sites, test on a held-out site, with and without ComBat.
 
     For every held-out site, the model is evaluated twice: *internally* by
@@ -43,19 +43,34 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
     site_col : str, default "site"
     test_site : optional
         Site to hold out; default: each site in turn (leave-one-site-out).
-    model : scikit-learn classifier, optional
-        Fitted on the feature columns only (cloned for every fit). Default:
-        ``StandardScaler`` + ``LogisticRegression``.
+    model : "radscore", RadscoreResult, "logistic" or scikit-learn classifier
+        What is validated; it is refitted on the training sites for every
+        held-out site and fold, so the test site never informs it.
+
+        * ``"radscore"`` (default): the Rad-score procedure of
+          :func:`radnb.stats.radscore_model` - missing-value filter,
+          standardisation, correlation filter and LASSO logistic regression
+          with the penalty chosen by inner 5-fold CV (1-SE rule).
+        * a :class:`radnb.stats.RadscoreResult` (the Rad-score you fitted): its
+          pipeline with the penalty it chose, on its own feature columns.
+        * ``"logistic"``: ``StandardScaler`` + ``LogisticRegression`` (a
+          quick baseline for a few named features).
+        * any scikit-learn classifier (cloned for every fit) using the
+          feature columns only.
     harmonize : {"both", True, False}, default "both"
     feature_cols : list of str, optional
-        Default: :func:`radnb._utils.features.feature_columns`.
+        Default: the model's columns for a ``RadscoreResult``, else the
+        pyradiomics feature columns (:func:`radnb.extract.feature_columns`).
     covariate_cols : sequence of str
         Biological covariates preserved by ComBat (never the outcome).
     combat_kwargs : dict, optional
         Other :class:`~radnb.harmonize.ComBat` parameters (``parametric``...).
     cv, seed : int
         Folds and seed of the internal cross-validation.
-    alpha : float, default 0.05
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
+    confidence : float, default 0.95
+        Level of the DeLong interval of the AUC.
 
     Returns
     -------
@@ -64,8 +79,18 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
         ``test_site``, ``harmonized``, ``validation`` (``"internal (CV)"`` or
         ``"external"``), ``n``, ``n_events``, ``AUC``, ``ci_low``, ``ci_high``
         (DeLong), ``Brier``, ``calibration_intercept``, ``calibration_slope``
-        (see :func:`radnb.evaluate.calibration`), ``error`` (why a row could
-        not be computed, else empty).
+        (see :func:`radnb.evaluate.calibration`; Hosmer-Lemeshow is not
+        reported), ``error`` (why a value could not be computed, else empty).
+        The AUC is kept whenever it is computable: a calibration that cannot
+        be estimated (e.g. saturated or perfectly separated risks) leaves only
+        its own columns ``NaN`` and says why in ``error``.
+
+    Warns
+    -----
+    UserWarning
+        When harmonising and the outcome rate differs between sites: ComBat
+        then removes outcome signal too (say ``combat_kwargs={"warn": False}``
+        to silence it once you have read it).
 
     Notes
     -----
@@ -79,13 +104,13 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
     >>> table = external_validation(df, "outcome", test_site="C",  # doctest: +SKIP
     ...                             feature_cols=["original_firstorder_Mean"])
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    import warnings
 
+    from radnb._utils.intervals import resolve_confidence
     from radnb.evaluate._calibration import calibration
     from radnb.evaluate._diagnostic import roc_auc_ci
 
+    confidence = resolve_confidence(confidence, alpha, func="external_validation")
     check_option("harmonize", harmonize, ("both", True, False))
     check_columns(features, [site_col, *covariate_cols], what="features")
     if isinstance(outcome, str):
@@ -94,12 +119,16 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
     y = check_binary("outcome", np.asarray(outcome))
     if y.size != len(features):
         raise ValueError(f"outcome must have one value per row of features ({len(features)}).")
-    cols = list(feature_cols) if feature_cols is not None else feature_columns(features)
+    model, model_cols = _resolve_model(model, seed)
+    if feature_cols is not None:
+        cols = list(feature_cols)
+    elif model_cols is not None:
+        cols = model_cols
+    else:
+        cols = feature_columns(features)
     if not cols:
         raise ValueError("no feature columns found; pass feature_cols=[...].")
     check_columns(features, cols, what="features")
-    model = model if model is not None else make_pipeline(
-        StandardScaler(), LogisticRegression(max_iter=1000))
     data = features[[site_col, *covariate_cols, *cols]].reset_index(drop=True)
     sites = sorted(data[site_col].unique(), key=str)
     tests = sites if test_site is None else [test_site]
@@ -107,7 +136,12 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
         if s not in sites:
             raise ValueError(f"test_site {s!r} is not in column {site_col!r}; sites are {sites}.")
     modes = [False, True] if harmonize == "both" else [harmonize]
-    kw = dict(batch_col=site_col, covariate_cols=tuple(covariate_cols), **(combat_kwargs or {}))
+    if True in modes and (combat_kwargs or {}).get("warn", True):
+        from radnb.harmonize._guards import warn_site_outcome
+
+        warn_site_outcome(data[site_col].to_numpy(), y, stacklevel=3)
+    kw = {"batch_col": site_col, "covariate_cols": tuple(covariate_cols), "warn": False,
+          **(combat_kwargs or {})}
     rows = []
     for s in tests:
         is_test = (data[site_col] == s).to_numpy()
@@ -122,18 +156,31 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
                     else:
                         prob, yy = _cross_validate(model, kw, data[~is_test], y[~is_test],
                                                    cols, h, cv, seed)
-                    auc = roc_auc_ci(yy, prob, alpha=alpha).iloc[0]
-                    cal = calibration(yy, np.clip(prob, 1e-12, 1 - 1e-12)).summary
-                    cal = cal.set_index("measure")["statistic"]
+                    auc = roc_auc_ci(yy, prob, confidence=confidence).iloc[0]
                     row.update(n=yy.size, n_events=int(yy.sum()), AUC=auc["AUC"],
-                               ci_low=auc["ci_low"], ci_high=auc["ci_high"],
-                               Brier=cal["Brier"], calibration_intercept=cal["intercept"],
-                               calibration_slope=cal["slope"], error="")
+                               ci_low=auc["ci_low"], ci_high=auc["ci_high"], error="")
                 except ValueError as exc:  # e.g. a site with one class only
                     n = int(is_test.sum() if validation == "external" else (~is_test).sum())
                     row.update(n=n, n_events=np.nan, AUC=np.nan, ci_low=np.nan,
-                               ci_high=np.nan, Brier=np.nan, calibration_intercept=np.nan,
-                               calibration_slope=np.nan, error=str(exc))
+                               ci_high=np.nan, error=str(exc))
+                    prob = None
+                row.update(Brier=np.nan, calibration_intercept=np.nan,
+                           calibration_slope=np.nan)
+                if prob is not None:
+                    sample = "external" if validation == "external" else "development"
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        cal = calibration(yy, prob, sample=sample).summary
+                    cal = cal.set_index("measure")
+                    row.update(Brier=cal.loc["Brier", "statistic"],
+                               calibration_intercept=cal.loc["intercept", "statistic"],
+                               calibration_slope=cal.loc["slope", "statistic"])
+                    notes = [n for n in cal["note"] if n]
+                    if notes:
+                        row["error"] = "calibration: " + "; ".join(dict.fromkeys(notes))
+                    for w in caught:
+                        if not issubclass(w.category, UserWarning):
+                            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 rows.append(row)
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     record("evaluate.external_validation", site_col=site_col, sites=[str(s) for s in sites],
@@ -141,6 +188,42 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
            covariates=list(covariate_cols), n_features=len(cols),
            results=pd.DataFrame(rows).astype({"test_site": str}).to_dict("records"))
     return pd.DataFrame(rows)
+
+
+def _resolve_model(model, seed):
+    """(estimator to clone, its own feature columns or None) for ``model``."""
+    from sklearn.base import clone
+
+    if isinstance(model, str):
+        check_option("model", model, ("radscore", "logistic"))
+        if model == "logistic":
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+
+            return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), None
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+        from radnb.stats._radscore import DEFAULT_CS, build_pipeline, one_se_rule
+
+        search = GridSearchCV(build_pipeline(seed=seed), {"model__C": list(DEFAULT_CS)},
+                              cv=StratifiedKFold(5, shuffle=True, random_state=seed),
+                              scoring="roc_auc", refit=one_se_rule)
+        return search, None
+    if hasattr(model, "feature_names") and hasattr(model, "model") and hasattr(model, "counts"):
+        pipe = model.model
+        if "combat" in pipe.named_steps:
+            raise ValueError(
+                "this Rad-score was fitted with harmonize=...: its pipeline holds a ComBat fitted "
+                "on all sites. Refit it without harmonize and let external_validation harmonise "
+                "(harmonize=True or 'both').")
+        passthrough = set(model.missing.get("passthrough", ()))
+        return clone(pipe), [c for c in model.feature_names if c not in passthrough]
+    if not (hasattr(model, "fit") and hasattr(model, "predict_proba")):
+        raise TypeError(
+            "model must be 'radscore', 'logistic', a RadscoreResult or a scikit-learn classifier "
+            f"with predict_proba; got {type(model).__name__}.")
+    return model, None
 
 
 def _fit_predict(model, combat_kw, train, y_train, test, cols, harmonize, new_site=False):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_columns
 
 __all__ = ["kaplan_meier", "plot_kaplan_meier", "cox_model", "KaplanMeierResult", "CoxResult"]
@@ -34,9 +35,12 @@ class CoxResult:
     summary: pd.DataFrame
     c_index: float
     model: object
+    n: int = 0
+    n_events: int = 0
 
     def __repr__(self):
-        return (f"CoxResult (C-index {self.c_index:.3f})\n"
+        return (f"CoxResult (C-index {self.c_index:.3f}; {self.n} patients, {self.n_events} "
+                f"events, {len(self.summary)} covariates)\n"
                 + self.summary.round(3).to_string(index=False))
 
 
@@ -59,7 +63,12 @@ def _check_survival(time, event, group=None):
     return t, e, g
 
 
-def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
+def _groups(t, group):
+    """Group labels; ``None`` means one group of everybody, labelled ``"all"``."""
+    return np.full(t.size, "all", dtype=object) if group is None else group
+
+
+def kaplan_meier(time, event, group=None, *, times=None, alpha=None, confidence=0.95):
     """Kaplan-Meier survival by group, with the log-rank test and numbers at risk.
 
     Parameters
@@ -68,11 +77,15 @@ def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
         Follow-up time (e.g. months) to event or censoring.
     event : array-like of 0/1
         1 = event observed, 0 = censored.
-    group : array-like
+    group : array-like, optional
         Group label per patient, e.g. ``"high"`` / ``"low"`` Rad-score.
+        Default: one curve of all patients (group ``"all"``, no log-rank test).
     times : array-like, optional
         Times at which to count patients at risk (default: 6 evenly spaced).
-    alpha : float, default 0.05
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
+    confidence : float, default 0.95
+        Level of the pointwise band.
 
     Returns
     -------
@@ -81,7 +94,8 @@ def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
         (step function, exponential Greenwood CI as in lifelines);
         ``at_risk``: ``group``, ``time``, ``at_risk``;
         ``logrank``: ``test_statistic``, ``df``, ``p-val`` (multivariate
-        log-rank test when there are more than two groups).
+        log-rank test when there are more than two groups; ``NaN`` with one
+        group).
 
     References
     ----------
@@ -102,7 +116,9 @@ def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import multivariate_logrank_test
 
+    alpha = 1 - resolve_confidence(confidence, alpha, func="kaplan_meier")
     t, e, g = _check_survival(time, event, group)
+    g = _groups(t, g)
     labels = sorted(pd.unique(g), key=str)
     if times is None:
         times = np.linspace(0, np.max(t), 6)
@@ -118,14 +134,18 @@ def kaplan_meier(time, event, group, *, times=None, alpha=0.05):
             "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy()}))
         risk.append(pd.DataFrame({"group": lab, "time": times,
                                   "at_risk": [(t[m] >= x).sum() for x in times]}))
-    lr = multivariate_logrank_test(t, g, e)
-    logrank = pd.DataFrame({"test_statistic": [lr.test_statistic],
-                            "df": [len(labels) - 1], "p-val": [lr.p_value]})
+    if len(labels) > 1:
+        lr = multivariate_logrank_test(t, g, e)
+        stat, pval = lr.test_statistic, lr.p_value
+    else:
+        stat, pval = np.nan, np.nan
+    logrank = pd.DataFrame({"test_statistic": [stat],
+                            "df": [len(labels) - 1], "p-val": [pval]})
     return KaplanMeierResult(pd.concat(surv, ignore_index=True),
                              pd.concat(risk, ignore_index=True), logrank)
 
 
-def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_risk=True):
+def plot_kaplan_meier(time, event, group=None, *, ax=None, time_unit="months", at_risk=True):
     """Kaplan-Meier curves with confidence bands, log-rank p and numbers at risk.
 
     The log-rank p-value is printed as journals do ("p < 0.001", else three
@@ -146,6 +166,7 @@ def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_ris
     from radnb._utils.formatting import format_p
 
     t, e, g = _check_survival(time, event, group)
+    g = _groups(t, g)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4.5))
     fitters = []
@@ -155,8 +176,9 @@ def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_ris
         kmf.plot_survival_function(ax=ax, ci_show=True)
         fitters.append(kmf)
     p = kaplan_meier(t, e, g).logrank["p-val"].iloc[0]
-    ax.text(0.98, 0.95, format_p(p, prefix="log-rank p"), transform=ax.transAxes, ha="right",
-            va="top")
+    if len(fitters) > 1:
+        ax.text(0.98, 0.95, format_p(p, prefix="log-rank p"), transform=ax.transAxes,
+                ha="right", va="top")
     ax.set_xlabel(f"Time ({time_unit})")
     ax.set_ylabel("Survival probability (proportion)")
     ax.set_ylim(0, 1.05)
@@ -165,7 +187,7 @@ def plot_kaplan_meier(time, event, group, *, ax=None, time_unit="months", at_ris
     return ax
 
 
-def cox_model(df, duration, event, covariates, *, alpha=0.05, penalizer=0.0):
+def cox_model(df, duration, event, covariates, *, alpha=None, penalizer=0.0, confidence=0.95):
     """Cox proportional-hazards model: hazard ratios with CIs and the C-index.
 
     Parameters
@@ -174,16 +196,20 @@ def cox_model(df, duration, event, covariates, *, alpha=0.05, penalizer=0.0):
     duration, event : str
         Column names of follow-up time and event indicator (1 = event).
     covariates : sequence of str
-        Columns entered in the model (numeric; dummy-code categories first).
-    alpha : float, default 0.05
+        Columns entered in the model. Text or categorical columns are one-hot
+        encoded (first level sorted = reference, dropped), with a warning
+        naming the new columns.
+    alpha : float, optional
+        Deprecated: use ``confidence`` (= 1 - alpha).
     penalizer : float, default 0
         Ridge penalty (lifelines), useful with few events.
+    confidence : float, default 0.95
 
     Returns
     -------
     CoxResult
-        ``summary``: ``covariate``, ``coef``, ``SE``, ``HR``, ``ci_low``, ``ci_high``
-        (for the HR), ``z``, ``p-val``; ``c_index``: Harrell's concordance of
+        ``summary``: ``covariate``, ``coef``, ``SE``, ``HR``, ``ci_low``, ``ci_high``,
+        ``CI95%`` (for the HR; named after the level), ``z``, ``p-val``; ``c_index``: Harrell's concordance of
         the fitted model on these data (apparent, optimistic: validate it on
         other data); ``model``: the lifelines ``CoxPHFitter``.
 
@@ -200,9 +226,24 @@ def cox_model(df, duration, event, covariates, *, alpha=0.05, penalizer=0.0):
     from lifelines import CoxPHFitter
     from scipy.stats import norm
 
+    alpha = 1 - resolve_confidence(confidence, alpha, func="cox_model")
     covariates = list(covariates)
     check_columns(df, [duration, event, *covariates], what="cox_model data")
     data = df[[duration, event, *covariates]]
+    text = [c for c in covariates if not pd.api.types.is_numeric_dtype(data[c])
+            or isinstance(data[c].dtype, pd.CategoricalDtype)]
+    if text and not data[text].isna().any().any():
+        import warnings
+
+        dummies = pd.get_dummies(data[text].astype("category"), prefix=text, drop_first=True,
+                                 dtype=float)
+        refs = {c: sorted(data[c].astype(str).unique())[0] if not isinstance(
+            data[c].dtype, pd.CategoricalDtype) else data[c].cat.categories[0] for c in text}
+        warnings.warn(
+            f"cox_model: one-hot encoded the non-numeric covariate(s) {text} into "
+            f"{list(dummies.columns)} (reference level: "
+            + ", ".join(f"{c}={r}" for c, r in refs.items()) + ").", UserWarning, stacklevel=2)
+        data = pd.concat([data.drop(columns=text), dummies], axis=1)
     if data.isna().any().any():
         bad = data.columns[data.isna().any()].tolist()
         raise ValueError(f"columns {bad} have missing values; impute or drop those cases first.")
@@ -211,8 +252,11 @@ def cox_model(df, duration, event, covariates, *, alpha=0.05, penalizer=0.0):
     s = cph.summary
     zq = norm.ppf(1 - alpha / 2)
     coef, se = s["coef"].to_numpy(), s["se(coef)"].to_numpy()
+    low, high = np.exp(coef - zq * se), np.exp(coef + zq * se)
     summary = pd.DataFrame({
         "covariate": s.index.to_numpy(), "coef": coef, "SE": se, "HR": np.exp(coef),
-        "ci_low": np.exp(coef - zq * se), "ci_high": np.exp(coef + zq * se),
+        "ci_low": low, "ci_high": high,
+        ci_column(1 - alpha): [ci_cell(lo, hi) for lo, hi in zip(low, high)],
         "z": s["z"].to_numpy(), "p-val": s["p"].to_numpy()})
-    return CoxResult(summary=summary, c_index=float(cph.concordance_index_), model=cph)
+    return CoxResult(summary=summary, c_index=float(cph.concordance_index_), model=cph,
+                     n=int(len(data)), n_events=int(data[event].sum()))

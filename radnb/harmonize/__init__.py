@@ -14,7 +14,8 @@ effects of biological covariates you name.
   there before and gone after.
 """
 
-from radnb.harmonize._combat import combat, ComBat
+from radnb.harmonize._combat import ComBat
+from radnb.harmonize._combat_table import combat
 from radnb.harmonize._site_effect import site_effect, plot_site_pca
 
 __all__ = [

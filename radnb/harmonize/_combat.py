@@ -1,4 +1,4 @@
-"""ComBat harmonisation as a function and as a leak-free scikit-learn transformer.
+"""ComBat harmonisation as a leak-free scikit-learn transformer.
 
 Public names are re-exported by :mod:`radnb.harmonize`, which documents the step.
 """
@@ -11,111 +11,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from radnb.harmonize import _combat_math as _combat
 from radnb._utils.features import feature_columns
-from radnb.harmonize._site_effect import _as_1d
 from radnb._utils.validation import check_columns
+from radnb.harmonize._guards import warn_lost_positivity, warn_site_outcome
 
-
-
-def combat(features, batch, covariates=None, *, parametric=True, eb=True, mean_only=False,
-           ref_batch=None):
-    """Harmonise a samples x features table with ComBat (all cases at once).
-
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        Numeric feature values, one row per case, no missing values.
-    batch : array-like or str
-        Site of each row (or the name of a column of ``features`` holding it;
-        that column is then not harmonised). Every site needs at least 2 cases.
-    covariates : pandas.DataFrame or Series, optional
-        Biological covariates whose effect is preserved (e.g. age, sex), one row
-        per case. Numeric columns enter linearly; text, boolean and
-        ``category`` columns are dummy coded (first level dropped). To dummy code
-        a numeric code such as ``gender = 1/2``, pass it as ``category``.
-        Never include the outcome you want to predict.
-    parametric : bool, default True
-        Parametric (normal / inverse-gamma priors) or non-parametric empirical Bayes.
-    eb : bool, default True
-        Shrink site parameters by empirical Bayes; ``False`` uses the per-site
-        mean and variance of each feature as they are.
-    mean_only : bool, default False
-        Adjust only the location and leave each site's spread as it is. With
-        the default parametric empirical Bayes this is *not* a full removal of
-        the mean shifts: see Notes.
-    ref_batch : optional
-        A site whose values are left unchanged; the others are mapped onto it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same shape, index and columns as ``features`` (the site column, if
-        named by ``batch``, unchanged).
-
-    Raises
-    ------
-    ValueError
-        Missing values, a site with fewer than 2 cases, covariates confounded
-        with site, or an unknown ``ref_batch``.
-
-    See Also
-    --------
-    ComBat : the same as a transformer that learns on training data only.
-
-    Notes
-    -----
-    ``mean_only=True`` with ``parametric=True, eb=True`` follows the reference
-    implementations (sva ``ComBat(mean.only=TRUE)``, neuroCombat
-    ``mean_only=True``): the posterior site shift is computed with ``n = 1``
-    instead of the number of cases of the site, so each feature's shift is
-    pulled strongly towards that site's average shift over all features. A
-    large shift that affects only some features is therefore only partly
-    removed (e.g. a shift of 3 SD in 1 of 10 features keeps about 2 SD), and a
-    little of it is spread onto the other features. The full model
-    (``mean_only=False``) or ``eb=False`` removes it; compare sites after
-    harmonising (e.g. :func:`radnb.harmonize.site_effect`) before
-    choosing ``mean_only``.
-
-    References
-    ----------
-    Johnson WE, Li C, Rabinovic A. Adjusting batch effects in microarray
-    expression data using empirical Bayes methods. Biostatistics 2007;8:118-127.
-    Fortin JP et al. Harmonization of cortical thickness measurements across
-    scanners and sites. NeuroImage 2018;167:104-120.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> site = np.repeat(["A", "B"], 20)
-    >>> X = pd.DataFrame(rng.normal(size=(40, 3)) + (site == "B")[:, None] * 2.0,
-    ...                  columns=["f1", "f2", "f3"])
-    >>> Xh = combat(X, site)
-    >>> bool(abs(Xh[site == "A"].mean() - Xh[site == "B"].mean()).max() < 0.5)
-    True
-    """
-    features = _as_frame(features)
-    site_col = None
-    if isinstance(batch, str) and batch in features.columns:
-        site_col, batch = batch, features[batch]
-    cols = [c for c in features.columns if c != site_col]
-    cov = None
-    if covariates is not None:
-        cov = covariates.to_frame() if isinstance(covariates, pd.Series) else pd.DataFrame(covariates)
-        if len(cov) != len(features):
-            raise ValueError(f"covariates must have one row per row of features ({len(features)}); "
-                             f"got {len(cov)}.")
-    df = features[cols].copy()
-    cov_cols = [] if cov is None else [f"__cov_{c}" for c in cov.columns]
-    if cov is not None:
-        for c, name in zip(cov.columns, cov_cols):
-            df[name] = cov[c].to_numpy()
-    df["__site"] = _as_1d("batch", batch, len(features))
-    model = ComBat(batch_col="__site", covariate_cols=tuple(cov_cols), parametric=parametric,
-                   eb=eb, mean_only=mean_only, ref_batch=ref_batch)
-    out = model._fit(df, cols).transform(df)
-    result = features.copy()
-    result[cols] = out[cols].to_numpy()
-    return result
 
 
 class ComBat(TransformerMixin, BaseEstimator):
@@ -136,6 +34,13 @@ class ComBat(TransformerMixin, BaseEstimator):
     covariate_cols : sequence of str, default ()
         Biological covariates to preserve (see :func:`combat` for coding).
         They must be known at prediction time; never the outcome.
+    log_transform : bool, default False
+        Harmonise features that are strictly positive in the training rows
+        (volumes, energies) on the log scale and transform back, so they stay
+        positive (``log_features_`` lists them).
+    warn : bool, default True
+        Warn when the outcome ``y`` given to ``fit`` differs by site, and when
+        strictly positive features get values <= 0 in ``transform``.
     parametric, eb, mean_only, ref_batch
         As in :func:`combat`. Note that parametric ``mean_only=True`` shrinks
         site shifts strongly (with ``n = 1`` in the prior, as sva and
@@ -152,6 +57,9 @@ class ComBat(TransformerMixin, BaseEstimator):
     gamma_star_, delta_star_ : pandas.DataFrame
         Site x feature location and scale (standardised units).
     grand_mean_, var_pooled_ : pandas.Series
+    positive_, log_features_ : ndarray of bool
+        Features strictly positive in the training rows; those harmonised on
+        the log scale.
     beta_covariates_ : pandas.DataFrame
         Covariate design column x feature effects.
 
@@ -170,24 +78,38 @@ class ComBat(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, batch_col="site", covariate_cols=(), parametric=True, eb=True,
-                 mean_only=False, ref_batch=None):
+                 mean_only=False, ref_batch=None, log_transform=False, warn=True):
         self.batch_col = batch_col
         self.covariate_cols = covariate_cols
         self.parametric = parametric
         self.eb = eb
         self.mean_only = mean_only
         self.ref_batch = ref_batch
+        self.log_transform = log_transform
+        self.warn = warn
 
     def fit(self, X, y=None):
-        """Learn site parameters from the training rows of ``X`` (``y`` is ignored)."""
+        """Learn site parameters from the training rows of ``X``.
+
+        ``y`` (the outcome, as a ``Pipeline`` passes it) is never used for the
+        harmonisation; when given and ``warn=True``, ComBat warns if the outcome
+        rate differs between sites (it would then remove outcome signal too).
+        """
         X = _as_frame(X)
         check_columns(X, [self.batch_col, *self.covariate_cols], what="ComBat input")
+        if self.warn and y is not None:
+            warn_site_outcome(X[self.batch_col].to_numpy(), y)
         return self._fit(X, self._pick_features(X))
 
     def _fit(self, X, features):
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         self.features_ = list(features)
+        raw = X[self.features_].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            self.positive_ = np.nanmin(raw, axis=0) > 0 if len(raw) else np.zeros(0, bool)
+        self.log_features_ = self.positive_.copy() if self.log_transform else \
+            np.zeros(len(self.features_), bool)
         site = X[self.batch_col]
         if site.isna().any():
             raise ValueError(f"column {self.batch_col!r} has missing sites; fill or drop those rows.")
@@ -265,12 +187,17 @@ class ComBat(TransformerMixin, BaseEstimator):
             self._codes(site, self.gamma_star_.index),
             self.gamma_star_.to_numpy(), self.delta_star_.to_numpy(), self._params,
         )
+        logged = getattr(self, "log_features_", np.zeros(len(self.features_), bool))
+        out[:, logged] = np.exp(out[:, logged])
+        raw = X[self.features_].to_numpy(dtype=float)
         if self.ref_batch is not None:  # exactly unchanged, not up to rounding
             keep = (site == self.ref_batch).to_numpy()
-            out[keep] = self._values(X)[keep]
-        result = X.copy()
-        result[self.features_] = out
-        return result
+            out[keep] = raw[keep]
+        if self.warn:
+            positive = getattr(self, "positive_", np.zeros(len(self.features_), bool))
+            warn_lost_positivity(raw[:, positive], out[:, positive],
+                                 [f for f, p in zip(self.features_, positive) if p])
+        return _replace_columns(X, self.features_, out)
 
     def add_site(self, X):
         """Learn the parameters of new site(s) from their own, unlabelled cases.
@@ -342,6 +269,17 @@ class ComBat(TransformerMixin, BaseEstimator):
             names = [c for c, b in zip(self.features_, bad) if b][:5]
             raise ValueError(f"ComBat cannot use missing values; features {names} have NaN. "
                              "Impute or drop them first.")
+        logged = getattr(self, "log_features_", None)
+        if logged is not None and logged.any():
+            sub = vals[:, logged]
+            if (sub <= 0).any():
+                names = [f for f, m in zip(np.asarray(self.features_)[logged],
+                                           (sub <= 0).any(axis=0)) if m][:5]
+                raise ValueError(
+                    f"log_transform=True: features {names} were positive in the training data but "
+                    "have values <= 0 here; their log is undefined. Check these cases.")
+            vals = vals.copy()
+            vals[:, logged] = np.log(sub)
         return vals
 
     @staticmethod
@@ -387,3 +325,15 @@ def _levels(s):
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [lev for lev in s.cat.categories if (s == lev).any()]
     return sorted(s.dropna().unique().tolist(), key=str)
+
+
+def _replace_columns(X, columns, values):
+    """``X`` with ``columns`` replaced by the 2-D array ``values``, built in one block.
+
+    Assigning hundreds of columns one by one fragments the frame and makes every
+    later column access slow; this keeps one float block and the column order.
+    """
+    new = pd.DataFrame(values, index=X.index, columns=list(columns))
+    replaced = set(columns)
+    rest = [c for c in X.columns if c not in replaced]
+    return pd.concat([X[rest], new], axis=1)[list(X.columns)]

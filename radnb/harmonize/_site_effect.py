@@ -64,10 +64,23 @@ def site_effect(features, batch):
     return out
 
 
-def plot_site_pca(features, batch, *, ax=None):
+def plot_site_pca(features, batch, *, ax=None, clip=5.0):
     """Scatter of the first two principal components, coloured by site.
 
-    Features are z-scored first. Site clusters that separate mean a site effect.
+    Features are scaled robustly - centred on the median and divided by the
+    interquartile range / 1.349 (the SD for normal data) - and clipped at
+    ``clip`` of those units, so one outlying patient cannot take over a
+    component and flatten the others into a dot. Site clusters that separate
+    mean a site effect.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+    batch : str or array-like
+        Site column name or one site per row.
+    ax : matplotlib Axes, optional
+    clip : float or None, default 5
+        Robust z-scores beyond +/- ``clip`` are set to it (``None``: no clipping).
 
     Returns
     -------
@@ -85,10 +98,7 @@ def plot_site_pca(features, batch, *, ax=None):
         batch = features[batch]
     site = np.asarray(_as_1d("batch", batch, len(features)))
     cols = _numeric_features(features, exclude={getattr(batch, "name", None)})
-    X = features[cols].to_numpy(float)
-    X = X[:, np.nanstd(X, axis=0) > 0]
-    X = (X - np.nanmean(X, axis=0)) / np.nanstd(X, axis=0)
-    X = np.nan_to_num(X)
+    X = robust_z(features[cols].to_numpy(float), clip)
     pca = PCA(n_components=2).fit(X)
     pcs = pca.transform(X)
     if ax is None:
@@ -97,10 +107,29 @@ def plot_site_pca(features, batch, *, ax=None):
         m = site == s
         ax.scatter(pcs[m, 0], pcs[m, 1], label=str(s), s=18, alpha=0.8)
     ev = pca.explained_variance_ratio_ * 100
-    ax.set_xlabel(f"PC1 ({ev[0]:.0f}% of variance, z-score units)")
-    ax.set_ylabel(f"PC2 ({ev[1]:.0f}% of variance, z-score units)")
+    ax.set_xlabel(f"PC1 ({ev[0]:.0f}% of variance, robust z units)")
+    ax.set_ylabel(f"PC2 ({ev[1]:.0f}% of variance, robust z units)")
     ax.legend(title="site", fontsize="small")
     return ax
+
+
+def robust_z(X, clip=5.0):
+    """Median / (IQR / 1.349) scaling per column, clipped at +/- ``clip``; NaN -> 0.
+
+    Columns without spread in the middle half fall back to the SD; constant
+    columns are dropped.
+    """
+    X = np.asarray(X, dtype=float)
+    med = np.nanmedian(X, axis=0)
+    q1, q3 = np.nanpercentile(X, [25, 75], axis=0)
+    scale = (q3 - q1) / 1.349
+    sd = np.nanstd(X, axis=0)
+    scale = np.where(scale > 0, scale, sd)
+    keep = scale > 0
+    Z = (X[:, keep] - med[keep]) / scale[keep]
+    if clip is not None:
+        Z = np.clip(Z, -clip, clip)
+    return np.nan_to_num(Z)
 
 
 def _numeric_features(df, exclude=()):

@@ -7,12 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.intervals import ci_cell, ci_column
 from radnb._utils.validation import check_range
 
 __all__ = ["ccc", "bland_altman", "plot_bland_altman"]
 
 
-def _paired(x, y):
+def _paired(x, y, func="ccc", warn=True):
+    import warnings
+
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     if x.shape != y.shape:
@@ -20,6 +23,11 @@ def _paired(x, y):
             f"x and y must hold the same number of paired measurements; got {x.size} and {y.size}."
         )
     keep = ~(np.isnan(x) | np.isnan(y))
+    if warn and not keep.all():
+        warnings.warn(
+            f"{func}: left out {int((~keep).sum())} of {keep.size} pairs with a missing value "
+            f"(x: {int(np.isnan(x).sum())}, y: {int(np.isnan(y).sum())}); column n counts the "
+            "pairs used.", UserWarning, stacklevel=3)
     x, y = x[keep], y[keep]
     if x.size < 3:
         raise ValueError(f"need at least 3 complete pairs; got {x.size}.")
@@ -34,7 +42,7 @@ def ccc(x, y, *, confidence=0.95):
     bias correction ``C_b`` (accuracy: how close the best-fit line is to the
     45-degree line). The interval uses Fisher's z with Lin's (1989, corrected
     2000) standard error, as R's ``epiR::epi.ccc`` and ``DescTools::CCC``.
-    Pairs with a missing value are left out.
+    Pairs with a missing value are left out, with a warning counting them.
 
     Parameters
     ----------
@@ -45,7 +53,8 @@ def ccc(x, y, *, confidence=0.95):
     Returns
     -------
     pandas.DataFrame
-        One row (index ``"CCC"``): ``n``, ``CCC``, ``CI95%`` (``[low, high]``),
+        One row (index ``"CCC"``): ``n``, ``CCC``, ``CI95%`` (``[low, high]``,
+        named after ``confidence``),
         ``ci_low``, ``ci_high``, ``r`` (Pearson), ``C_b``.
 
     References
@@ -63,7 +72,7 @@ def ccc(x, y, *, confidence=0.95):
     from scipy import stats
 
     check_range("confidence", confidence, 0, 1, inclusive=False)
-    x, y, _ = _paired(x, y)
+    x, y, _ = _paired(x, y, "ccc")
     n = x.size
     mx, my = x.mean(), y.mean()
     sx2, sy2 = x.var(), y.var()                        # divisor n, as Lin (1989)
@@ -80,7 +89,7 @@ def ccc(x, y, *, confidence=0.95):
         q = stats.norm.ppf(0.5 + confidence / 2)
         low, high = np.tanh(z - q * se_z), np.tanh(z + q * se_z)
     return pd.DataFrame({
-        "n": [n], "CCC": [rc], "CI95%": [np.array([low, high])], "ci_low": [low],
+        "n": [n], "CCC": [rc], ci_column(confidence): [ci_cell(low, high)], "ci_low": [low],
         "ci_high": [high], "r": [r], "C_b": [rc / r],
     }, index=["CCC"])
 
@@ -127,7 +136,7 @@ def bland_altman(x, y, *, loa=1.96, confidence=0.95):
 
     check_range("loa", loa, 0, None, inclusive=False)
     check_range("confidence", confidence, 0, 1, inclusive=False)
-    x, y, _ = _paired(x, y)
+    x, y, _ = _paired(x, y, "bland_altman")
     d = x - y
     n = d.size
     bias, sd = d.mean(), d.std(ddof=1)
@@ -185,7 +194,7 @@ def plot_bland_altman(x, y, *, loa=1.96, labels=None, units="", ax=None):
     if not isinstance(units, str):
         raise TypeError(f"units must be a string such as 'HU'; got {units!r}.")
     stats_ = bland_altman(x, y, loa=loa).iloc[0]
-    xa, ya, _ = _paired(x, y)
+    xa, ya, _ = _paired(x, y, warn=False)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     ax.scatter((xa + ya) / 2, xa - ya, s=14, alpha=0.7, color="C0")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radnb.reproducibility._icc import ICC_DESCRIPTIONS, ICC_TYPES, icc_arrays, resolve_icc_type
+from radnb._utils.intervals import P_COLUMN, ci_cell, ci_column
 from radnb._utils.validation import check_columns, check_range
 
 
@@ -31,10 +32,17 @@ def icc(data, targets, raters, ratings, *, confidence=0.95):
     -------
     pandas.DataFrame
         Rows ``ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k``; columns ``Type``,
-        ``Description``, ``ICC``, ``F``, ``df1``, ``df2``, ``pval`` and
-        ``CI95%`` (an array ``[low, high]``), as ``pingouin.intraclass_corr``.
+        ``Description``, ``ICC``, ``F``, ``df1``, ``df2``, ``p-val`` and
+        ``CI95%`` (an array ``[low, high]``; the name follows ``confidence``),
+        as ``pingouin.intraclass_corr`` (which calls the p-value ``pval``).
         ICC2 (two-way random, absolute agreement, single rater) is the usual
         choice for radiomics (Koo & Li 2016).
+
+    Raises
+    ------
+    ValueError
+        When a row has no target or no rater (``NaN``): such a row cannot be
+        placed, and the message names it.
 
     Warns
     -----
@@ -64,6 +72,8 @@ def icc(data, targets, raters, ratings, *, confidence=0.95):
             f"ratings column {ratings!r} must be numeric; got dtype {data[ratings].dtype}. "
             "Convert it with pd.to_numeric first."
         )
+    check_range("confidence", confidence, 0, 1, inclusive=False)
+    _check_identifiers(data, [targets, raters])
     _check_duplicates(data, [targets], raters)
     wide = data.pivot(index=targets, columns=raters, values=ratings)
     incomplete = wide.isna().any(axis=1)
@@ -83,7 +93,7 @@ def icc(data, targets, raters, ratings, *, confidence=0.95):
         rows.append({
             "Type": t, "Description": ICC_DESCRIPTIONS[t], "ICC": r["ICC"][0],
             "F": r["F"][0], "df1": int(r["df1"][0]), "df2": int(r["df2"][0]),
-            "pval": r["pval"][0], "CI95%": np.array([r["low"][0], r["high"][0]]),
+            P_COLUMN: r["pval"][0], ci_column(confidence): ci_cell(r["low"][0], r["high"][0]),
         })
     return pd.DataFrame(rows, index=pd.Index(ICC_TYPES, name=None))
 
@@ -113,9 +123,16 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
     -------
     pandas.DataFrame
         One row per feature: ``feature``, ``image_type``, ``feature_class``,
-        ``ICC``, ``CI95%`` (``[low, high]``), ``ci_low``, ``ci_high``,
+        ``ICC``, ``CI95%`` (``[low, high]``; named after ``confidence``),
+        ``ci_low``, ``ci_high``,
         ``n_targets`` (targets with complete ratings), ``n_raters``. A
         feature constant over all rows has ICC ``NaN``.
+
+    Raises
+    ------
+    ValueError
+        When a row has a missing ``by`` or target identifier (``NaN``); the
+        message names the rows. Drop or fill them first.
 
     Warns
     -----
@@ -155,6 +172,7 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
             "features has no pyradiomics feature columns (named like 'original_glcm_Contrast'); "
             "pass the table returned by radnb.extract.extract_features(...).features."
         )
+    _check_identifiers(features, [*targets, by])
     _check_duplicates(features, targets, by)
     Y, n_all, k = _to_cube(features, targets, by, cols)
     _check_shape(n_all, k, "+".join(targets), by)
@@ -188,7 +206,7 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
         "image_type": [p[0] for p in parts],
         "feature_class": [p[1] for p in parts],
         "ICC": r["ICC"],
-        "CI95%": [np.array([lo, hi]) for lo, hi in zip(low, high)],
+        ci_column(confidence): [ci_cell(lo, hi) for lo, hi in zip(low, high)],
         "ci_low": low,
         "ci_high": high,
         "n_targets": res["n"].astype(int),
@@ -211,6 +229,25 @@ def _to_cube(df, targets, by, cols):
 
 def _levels(df, by):
     return sorted(df[by].dropna().unique().tolist())
+
+
+def _check_identifiers(df, columns):
+    """Raise naming the rows whose target or rater identifier is missing.
+
+    ``pd.factorize`` codes a missing value as -1, which would index the last
+    rater or target and silently corrupt the ICC.
+    """
+    bad = df[list(columns)].isna()
+    rows = bad.any(axis=1)
+    if rows.any():
+        labels = list(df.index[rows][:5])
+        cols = [c for c in columns if bad[c].any()]
+        raise ValueError(
+            f"{int(rows.sum())} row(s) have a missing identifier in column(s) {cols} "
+            f"(row labels {labels}{' ...' if rows.sum() > 5 else ''}); an ICC cannot tell whose "
+            "rating they are. Fill the identifier or drop those rows, e.g. "
+            f"df.dropna(subset={cols})."
+        )
 
 
 def _check_duplicates(df, targets, by):

@@ -1,5 +1,8 @@
 """Statistics for a radiomics study: Table 1, univariate screening, selection, Rad-score.
 
+* :func:`missingness` - missing values per feature and per patient, with a plot;
+  :class:`MissingValueFilter` drops mostly-empty features and imputes the rest
+  inside every cross-validation fold.
 * :func:`table_one` - clinical characteristics by group (wraps ``tableone``).
 * :func:`univariate` / :func:`plot_volcano` - one test per feature with FDR.
 * :class:`CorrelationFilter`, :class:`LassoSelector` - scikit-learn
@@ -21,10 +24,14 @@ from radnb.stats._core import (
 )
 from radnb.stats._tableone import TableOneResult
 from radnb.stats._selection import CorrelationFilter, LassoSelector
-from radnb.stats._radscore import RadscoreResult
+from radnb.stats._radscore_result import RadscoreResult
+from radnb.stats._missing import missingness, MissingnessResult, MissingValueFilter
 from radnb.stats._nomogram import fit_logistic, Nomogram
 
 __all__ = [
+    "missingness",
+    "MissingnessResult",
+    "MissingValueFilter",
     "table_one",
     "TableOneResult",
     "univariate",

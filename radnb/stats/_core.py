@@ -98,6 +98,12 @@ def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.0
         ``effsize`` (signed: > 0 = higher in outcome 1), ``effsize_type``.
         Constant features get NaN and are left out of the FDR correction.
 
+    Warns
+    -----
+    UserWarning
+        When features have missing values: each is tested on its complete
+        cases (column ``n``), and the warning counts the values left out.
+
     References
     ----------
     Benjamini Y, Hochberg Y. Controlling the false discovery rate. J R Stat Soc B
@@ -180,11 +186,13 @@ def plot_correlation(features, *, method="spearman", columns=None, max_features=
 
 
 def radscore_model(features, outcome, *, columns=None, harmonize=None, outer_cv=5, inner_cv=5,
-                   seed=0, threshold=0.9, l1_ratio=1.0, Cs=DEFAULT_CS, rule="1se", n_jobs=None):
+                   seed=0, threshold=0.9, l1_ratio=1.0, Cs=DEFAULT_CS, rule="1se", n_jobs=None,
+                   max_missing=0.5, impute="median", confidence=0.95):
     """Build a Rad-score (LASSO logistic regression) and estimate its AUC honestly.
 
-    The whole pipeline - [ComBat ->] standardisation -> :class:`CorrelationFilter`
-    -> L1/elastic-net logistic regression - is fitted inside every fold of a
+    The whole pipeline - missing-value filter -> [ComBat ->] standardisation ->
+    :class:`CorrelationFilter` -> L1/elastic-net logistic regression - is fitted
+    inside every fold of a
     nested cross-validation: the inner CV (``inner_cv`` folds) picks the penalty
     ``C`` from ``Cs`` (``rule="1se"``: the sparsest model within one SE of the
     best inner AUC), the outer CV (``outer_cv`` folds) measures the AUC on
@@ -212,13 +220,39 @@ def radscore_model(features, outcome, *, columns=None, harmonize=None, outer_cv=
     rule : {"1se", "best"}
     n_jobs : int, optional
         Parallel inner-CV fits (keep None on Binder).
+    max_missing : float, default 0.5
+        Features missing in more than this fraction of the *training* rows are
+        dropped (:class:`MissingValueFilter`, refitted in every fold).
+    impute : {"median", "mean", None}, default "median"
+        How the remaining missing values are filled, with training-fold values.
+        ``None``: no missing-data step; every patient with a missing feature
+        value is dropped (complete-case analysis), with a warning.
+    confidence : float, default 0.95
+        Level of the DeLong interval of the out-of-fold AUC.
 
     Returns
     -------
     RadscoreResult
-        ``folds``, ``auc_mean``, ``auc_ci``, ``oof`` (out-of-fold predictions),
+        ``auc`` with ``auc_ci`` (pooled out-of-fold predictions, DeLong),
+        ``auc_mean`` (mean fold AUC), ``folds``, ``oof`` (out-of-fold
+        predictions), ``counts`` (patients given / used, events, features in /
+        kept / selected), ``missing`` (settings and dropped features),
         ``selection_frequency``, ``model`` (refitted on all data),
-        ``coefficients``, ``formula()``, ``summary()`` (odds ratios), ``errors``.
+        ``coefficients``, ``predict_proba(table)``, ``formula()``,
+        ``summary()`` (odds ratios), ``errors`` (patients left out and why).
+
+    Warns
+    -----
+    UserWarning
+        When patients are left out (missing outcome, or site when harmonising;
+        with ``impute=None`` any missing value): how many and why.
+
+    Notes
+    -----
+    The transformers before the penalised regression do not depend on the
+    penalty, so they are fitted once per training set and reused across
+    ``Cs`` (a joblib cache in a temporary folder): ComBat costs one fit per
+    fold, not one per penalty value.
 
     References
     ----------
@@ -230,12 +264,14 @@ def radscore_model(features, outcome, *, columns=None, harmonize=None, outer_cv=
     Examples
     --------
     >>> res = radscore_model(features, "outcome")  # doctest: +SKIP
-    >>> res.auc_mean, res.auc_ci  # doctest: +SKIP
+    >>> res.auc, res.auc_ci  # doctest: +SKIP
+    >>> p_external = res.predict_proba(external_table)  # doctest: +SKIP
     >>> print(res.formula())  # doctest: +SKIP
     """
     res = fit_radscore(features, outcome, columns=columns, harmonize=harmonize,
                        outer_cv=outer_cv, inner_cv=inner_cv, seed=seed, threshold=threshold,
-                       l1_ratio=l1_ratio, Cs=Cs, rule=rule, n_jobs=n_jobs)
+                       l1_ratio=l1_ratio, Cs=Cs, rule=rule, n_jobs=n_jobs,
+                       max_missing=max_missing, impute=impute, confidence=confidence)
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     from radnb.stats._radscore import _as_combat
 
@@ -246,7 +282,8 @@ def radscore_model(features, outcome, *, columns=None, harmonize=None, outer_cv=
            rule=rule, harmonize=None if cb is None else cb.batch_col, n_given=len(features),
            n_used=len(res.y), n_excluded=len(res.errors), n_events=int(np.sum(res.y)),
            n_candidates=res.X.shape[1] - (0 if cb is None else 1 + len(cb.covariate_cols)),
-           auc_mean=res.auc_mean, auc_ci=list(res.auc_ci), fold_auc=res.folds["AUC"].tolist(),
+           auc=res.auc, auc_ci=[float(v) for v in res.auc_ci], auc_mean=res.auc_mean,
+           confidence=confidence, max_missing=max_missing, impute=impute, fold_auc=res.folds["AUC"].tolist(),
            best_C=float(res.best_C), selected=res.selected, intercept=res.intercept,
            coefficients=res.coefficients["coef"].astype(float).to_dict(),
            oof_outcome=res.oof["outcome"].astype(int).tolist(),
@@ -296,7 +333,8 @@ def plot_nomogram(model, data, *, ax=None, labels=None, quantiles=(0.01, 0.99),
     ----------
     model : statsmodels Logit result or sklearn LogisticRegression
         Fitted with an intercept; sklearn models must be fitted on a DataFrame.
-        :func:`fit_logistic` gives one.
+        :func:`fit_logistic` gives one. A penalised scikit-learn model (its
+        default) draws shrunk effects and gives a warning.
     data : pandas.DataFrame
         Data holding the predictors (sets the axis ranges).
     ax : matplotlib Axes, optional
@@ -320,4 +358,7 @@ def plot_nomogram(model, data, *, ax=None, labels=None, quantiles=(0.01, 0.99),
     >>> model = fit_logistic(data, "outcome", ["radscore", "age"])  # doctest: +SKIP
     >>> ax = plot_nomogram(model, data, labels={"age": "Age (years)"})  # doctest: +SKIP
     """
+    from radnb.stats._nomogram import warn_if_penalised
+
+    warn_if_penalised(model)
     return Nomogram(model, data, quantiles=quantiles).plot(ax=ax, labels=labels, outcome=outcome)

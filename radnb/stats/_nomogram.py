@@ -41,6 +41,29 @@ def fit_logistic(data, outcome, predictors):
     return sm.Logit(y, sm.add_constant(X[keep].astype(float), has_constant="add")).fit(disp=0)
 
 
+def warn_if_penalised(model):
+    """Warn when ``model`` is a penalised scikit-learn logistic regression.
+
+    scikit-learn's ``LogisticRegression`` is penalised by default (L2, ``C=1``):
+    its coefficients are shrunk towards 0, so a nomogram drawn from it shows
+    smaller effects than the data support.
+    """
+    import warnings
+
+    if hasattr(model, "params") or not hasattr(model, "coef_"):
+        return
+    C = float(getattr(model, "C", np.inf))
+    penalty = getattr(model, "penalty", "l2")
+    if penalty in (None, "none") or not np.isfinite(C) or C >= 1e4:  # C >= 1e4: negligible
+        return
+    warnings.warn(
+        f"plot_nomogram: the scikit-learn model is penalised ({type(model).__name__} with C={C:g}"
+        f"{'' if penalty == 'deprecated' else f', penalty={penalty!r}'}): its coefficients are "
+        "shrunk towards 0, so the nomogram understates the effects. For a nomogram, refit the "
+        "predictors without penalty with radnb.stats.fit_logistic(data, outcome, predictors).",
+        UserWarning, stacklevel=3)
+
+
 def _coefficients(model):
     """``(intercept, Series of coefficients)`` from a statsmodels or sklearn logistic model."""
     if hasattr(model, "params"):  # statsmodels results

@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from radnb.stats._missing import MissingValueFilter
+from radnb.stats._radscore_result import RadscoreResult
 from radnb.stats._selection import CorrelationFilter, penalised_logistic, split_xy
 from radnb._utils.validation import check_binary, check_option, check_range
 
-__all__ = ["DropColumns", "RadscoreResult", "build_pipeline", "fit_radscore", "leakage_table"]
+__all__ = ["DropColumns", "build_pipeline", "fit_radscore", "leakage_table"]
 
 DEFAULT_CS = tuple(np.logspace(-2, 1, 10))
 
@@ -39,11 +41,19 @@ def one_se_rule(cv_results):
 
     The "one-standard-error rule" (Hastie, Tibshirani & Friedman, The Elements
     of Statistical Learning, 2nd ed. 2009, section 7.10; glmnet's lambda.1se):
-    the sparsest model that is not clearly worse than the best one.
+    the sparsest model that is not clearly worse than the best one. The SE is
+    that of glmnet's ``cv.glmnet`` (``cvsd``): the standard deviation of the
+    fold scores with ``ddof = 1``, divided by the square root of the number of
+    folds (scikit-learn's ``std_test_score`` uses ``ddof = 0``).
     """
     mean = np.asarray(cv_results["mean_test_score"], dtype=float)
-    n_splits = sum(k.startswith("split") and k.endswith("_test_score") for k in cv_results)
-    se = np.asarray(cv_results["std_test_score"], dtype=float) / np.sqrt(max(n_splits, 1))
+    keys = sorted((k for k in cv_results if k.startswith("split") and k.endswith("_test_score")),
+                  key=lambda k: int(k[5:-len("_test_score")]))
+    if len(keys) >= 2:
+        scores = np.array([np.asarray(cv_results[k], dtype=float) for k in keys])
+        se = np.nanstd(scores, axis=0, ddof=1) / np.sqrt(len(keys))
+    else:
+        se = np.zeros_like(mean)
     best = int(np.nanargmax(mean))
     ok = np.flatnonzero(mean >= mean[best] - se[best])
     Cs = np.asarray(cv_results["param_model__C"], dtype=float)
@@ -63,184 +73,195 @@ def _as_combat(harmonize):
     return harmonize
 
 
-def build_pipeline(*, harmonize=None, threshold=0.9, C=1.0, l1_ratio=1.0, seed=0):
-    """[ComBat ->] scale -> correlation filter -> penalised logistic regression."""
+def build_pipeline(*, harmonize=None, threshold=0.9, C=1.0, l1_ratio=1.0, seed=0,
+                   max_missing=0.5, impute="median", memory=None):
+    """[missing-value filter ->] [ComBat ->] scale -> correlation filter -> penalised logistic."""
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     steps = []
-    if harmonize is not None:
-        combat = _as_combat(harmonize)
-        steps += [("combat", combat),
-                  ("drop", DropColumns([combat.batch_col, *combat.covariate_cols]))]
+    combat = _as_combat(harmonize) if harmonize is not None else None
+    keep = () if combat is None else (combat.batch_col, *combat.covariate_cols)
+    if impute is not None:
+        steps.append(("missing", MissingValueFilter(max_missing=max_missing, strategy=impute,
+                                                    passthrough=keep)))
+    if combat is not None:
+        steps += [("combat", combat), ("drop", DropColumns(list(keep)))]
     steps += [
         ("scale", StandardScaler()),
         ("filter", CorrelationFilter(threshold=threshold, relevance="auc")),
         ("model", penalised_logistic(C, l1_ratio, random_state=seed)),
     ]
-    return Pipeline(steps).set_output(transform="pandas")
+    return Pipeline(steps, memory=memory).set_output(transform="pandas")
 
 
-class RadscoreResult:
-    """Result of :func:`radnb.stats.radscore_model` (fields are DataFrames or numbers).
-
-    Attributes
-    ----------
-    folds : pandas.DataFrame
-        One row per outer fold: ``fold``, ``n_train``, ``n_test``, ``AUC``,
-        ``C`` (chosen by the inner CV), ``n_selected``.
-    auc_mean : float
-        Mean outer-fold AUC: the honest performance estimate.
-    auc_ci : tuple of float
-        95% t-interval of the mean over folds (approximate: folds share data).
-    oof : pandas.DataFrame
-        Out-of-fold ``outcome``, ``fold``, ``probability`` and ``radscore``
-        (linear predictor) for every row; every prediction comes from a model
-        that never saw that row.
-    selection_frequency : pandas.Series
-        Share of outer folds in which each feature was selected (stability).
-    model : sklearn.pipeline.Pipeline
-        The whole pipeline refitted on all rows (``C`` re-tuned by CV).
-    coefficients : pandas.DataFrame
-        Selected features of ``model``: ``coef`` (per SD of the feature) and
-        ``OR`` (odds ratio per SD).
-    intercept : float
-    errors : pandas.DataFrame
-        Rows left out (``row``, ``cause``), e.g. a missing feature value.
-    """
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
-
-    @property
-    def selected(self):
-        """Names of the features in the final Rad-score."""
-        return list(self.coefficients.index)
-
-    def radscore(self, X):
-        """Rad-score (log-odds) of new rows, from the final model."""
-        return pd.Series(self.model.decision_function(X), index=getattr(X, "index", None),
-                         name="radscore")
-
-    def predict_proba(self, X):
-        """Predicted probability of outcome = 1 for new rows, from the final model."""
-        return self.model.predict_proba(X)[:, 1]
-
-    def formula(self, digits=3):
-        """The Rad-score as text: intercept + coefficients x standardised features."""
-        terms = [f"{self.intercept:.{digits}f}"]
-        for name, c in self.coefficients["coef"].items():
-            terms.append(f"{'-' if c < 0 else '+'} {abs(c):.{digits}f} * z({name})")
-        return ("Rad-score = " + " ".join(terms) + "\nwhere z(x) = (x - mean) / SD, with the "
-                "mean and SD of the training data (model.named_steps['scale']).")
-
-    def _design(self):
-        """The standardised selected features, as the final model sees them."""
-        Xt = self.X
-        for name, step in self.model.steps[:-1]:
-            Xt = step.transform(Xt)
-        return Xt[self.selected]
-
-    def logit(self):
-        """Unpenalised statsmodels ``Logit`` refit on the selected (standardised) features."""
-        import statsmodels.api as sm
-
-        if not self.selected:
-            raise ValueError("the final model selected no feature; there is nothing to summarise.")
-        design = sm.add_constant(self._design(), has_constant="add")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = sm.Logit(self.y, design).fit(disp=0, maxiter=200)
-        if caught or not res.mle_retvals.get("converged", True):
-            warnings.warn(
-                f"the unpenalised refit of {len(self.selected)} features on {len(self.y)} cases "
-                "did "
-                "not converge cleanly (likely (quasi-)separation); its odds ratios and p-values are "
-                "unreliable. Prefer result.coefficients (penalised) or a stronger penalty "
-                "(smaller Cs, rule='1se').", stacklevel=3)
-        return res
-
-    def summary(self, alpha=0.05):
-        """Odds-ratio table of the selected features (statsmodels Logit; Wald CIs).
-
-        p-values after selection on the same data are optimistic (post-selection
-        inference); read them as descriptive, the honest estimate is ``auc_mean``.
-        Columns: ``coef``, ``SE``, ``OR``, ``OR_low``, ``OR_high``, ``p-val``.
-        """
-        res = self.logit()
-        ci = np.exp(res.conf_int(alpha))
-        return pd.DataFrame({
-            "coef": res.params, "SE": res.bse, "OR": np.exp(res.params),
-            "OR_low": ci[0], "OR_high": ci[1], "p-val": res.pvalues,
-        })
-
-    def __repr__(self):
-        lo, hi = self.auc_ci
-        return (f"RadscoreResult(outer AUC {self.auc_mean:.3f} [95% CI {lo:.3f}-{hi:.3f}] over "
-                f"{len(self.folds)} folds, {len(self.selected)} features in the final model)")
-
-    def _repr_html_(self):
-        return f"<p>{self!r}</p>" + self.folds.to_html(float_format="%.3f", index=False)
+def _rows_to_use(features, outcome, X_extra):
+    """Rows with an outcome (and site/covariates when harmonising), and why others go."""
+    y = features[outcome] if isinstance(outcome, str) else pd.Series(np.asarray(outcome),
+                                                                      index=features.index)
+    causes = pd.Series("", index=features.index, dtype=object)
+    causes[y.isna().to_numpy()] = "missing outcome"
+    for c in X_extra:
+        bad = features[c].isna().to_numpy() & (causes == "").to_numpy()
+        causes[bad] = f"missing {c}"
+    return causes
 
 
 def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5, inner_cv=5,
-                 seed=0, threshold=0.9, l1_ratio=1.0, Cs=DEFAULT_CS, rule="1se", n_jobs=None):
+                 seed=0, threshold=0.9, l1_ratio=1.0, Cs=DEFAULT_CS, rule="1se", n_jobs=None,
+                 max_missing=0.5, impute="median", confidence=0.95, cache=None):
     """Implementation of :func:`radnb.stats.radscore_model`."""
-    from scipy import stats
+    import tempfile
+
+    from joblib import Memory
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+    from radnb._utils.intervals import resolve_confidence
+    from radnb._utils.roc import delong
+
     check_option("rule", rule, ("1se", "best"))
+    check_option("impute", impute, ("median", "mean", None))
+    check_range("max_missing", max_missing, 0, 1)
     check_range("outer_cv", outer_cv, 2, None)
     check_range("inner_cv", inner_cv, 2, None)
-    X, y = split_xy(features, outcome, columns)
-    if harmonize is not None:
-        combat = _as_combat(harmonize)
-        extra = [c for c in [combat.batch_col, *combat.covariate_cols] if c not in X.columns]
-        if not isinstance(features, pd.DataFrame) or any(c not in features for c in extra):
+    confidence = resolve_confidence(confidence, func="radscore_model")
+    combat = _as_combat(harmonize) if harmonize is not None else None
+    extra = [] if combat is None else [combat.batch_col, *combat.covariate_cols]
+    if isinstance(features, pd.DataFrame):
+        n_given = len(features)
+        if combat is not None and any(c not in features for c in extra):
             raise ValueError(f"harmonize needs the column(s) {extra} in the features table.")
-        X = pd.concat([features[extra], X], axis=1)
-    bad = X.select_dtypes("number").isna().any(axis=1)
-    errors = pd.DataFrame({"row": X.index[bad], "cause": [
-        "missing value in " + ", ".join(X.columns[X.loc[i].isna()][:3]) for i in X.index[bad]]})
-    if bad.any():
-        warnings.warn(f"{int(bad.sum())} row(s) with missing feature values were left out of the "
-                      "Rad-score model; see result.errors.", stacklevel=3)
-        X, y = X.loc[~bad], y[~bad.to_numpy()]
-    if min(np.bincount(y, minlength=2)) < outer_cv:
+        causes = _rows_to_use(features, outcome, extra)
+        dropped = causes != ""
+        if dropped.any():
+            kinds = causes[dropped].value_counts()
+            warnings.warn(
+                f"radscore_model: left out {int(dropped.sum())} of {n_given} patients ("
+                + ", ".join(f"{k}: {v}" for k, v in kinds.items())
+                + "); see result.errors.", stacklevel=3)
+            if not isinstance(outcome, str):
+                outcome = np.asarray(outcome)[~dropped.to_numpy()]
+            features = features.loc[~dropped]
+        errors = pd.DataFrame({"row": causes.index[dropped], "cause": causes[dropped].to_numpy()})
+    else:
+        n_given, errors = len(features), pd.DataFrame({"row": [], "cause": []})
+    X, y = split_xy(features, outcome, columns)
+    features_in = X.shape[1]
+    if combat is not None:
+        X = pd.concat([features[[c for c in extra if c not in X.columns]], X], axis=1)
+    if impute is None:
+        bad = X.select_dtypes("number").isna().any(axis=1)
+        if bad.any():
+            more = pd.DataFrame({"row": X.index[bad], "cause": [
+                "missing value in " + ", ".join(X.columns[X.loc[i].isna()][:3])
+                for i in X.index[bad]]})
+            errors = pd.concat([errors, more], ignore_index=True)
+            warnings.warn(
+                f"radscore_model: impute=None drops every patient with a missing feature value: "
+                f"left out {int(bad.sum())} of {n_given}; see result.errors. The default "
+                "(impute='median', max_missing=0.5) keeps them.", stacklevel=3)
+            X, y = X.loc[~bad], y[~bad.to_numpy()]
+    if combat is not None:
+        combat = _checked_combat(combat, X, y)
+    counts = np.bincount(y, minlength=2)
+    if min(counts) < outer_cv:
         raise ValueError(f"each outcome class needs at least outer_cv={outer_cv} cases; "
-                         f"got {np.bincount(y, minlength=2).tolist()}. Lower outer_cv.")
-    pipe = build_pipeline(harmonize=harmonize, threshold=threshold, l1_ratio=l1_ratio, seed=seed)
-    inner = StratifiedKFold(inner_cv, shuffle=True, random_state=seed)
-    search = GridSearchCV(pipe, {"model__C": list(Cs)}, cv=inner, scoring="roc_auc",
-                          refit=one_se_rule if rule == "1se" else True, n_jobs=n_jobs)
-    outer = StratifiedKFold(outer_cv, shuffle=True, random_state=seed)
-    oof = pd.DataFrame({"outcome": y, "fold": -1, "probability": np.nan, "radscore": np.nan},
-                       index=X.index)
-    rows, chosen = [], []
-    for k, (tr, te) in enumerate(outer.split(X, y)):
-        est = search.fit(X.iloc[tr], y[tr]).best_estimator_
-        prob = est.predict_proba(X.iloc[te])[:, 1]
-        oof.iloc[te, 1:] = np.column_stack([np.full(len(te), k), prob,
-                                            est.decision_function(X.iloc[te])])
-        names = _selected(est)
-        chosen.extend(names)
-        rows.append({"fold": k, "n_train": len(tr), "n_test": len(te),
-                     "AUC": roc_auc_score(y[te], prob), "C": search.best_params_["model__C"],
-                     "n_selected": len(names)})
+                         f"got {counts.tolist()}. Lower outer_cv.")
+    if cache is None:  # the cache pays off when ComBat is in the pipeline (measured)
+        cache = combat is not None
+    with tempfile.TemporaryDirectory(prefix="radnb-cv-") as tmp, warnings.catch_warnings():
+        # joblib's note that hashing a large table is slow is about the cache, not the user
+        warnings.filterwarnings("ignore", message="Persisting input arguments",
+                                category=UserWarning)
+        # the transformers (missing filter, ComBat, scaling, correlation filter) do not depend
+        # on C: caching them fits each once per training set instead of once per C
+        memory = Memory(tmp, verbose=0) if cache else None
+        pipe = build_pipeline(harmonize=combat, threshold=threshold, l1_ratio=l1_ratio,
+                              seed=seed, max_missing=max_missing, impute=impute, memory=memory)
+        inner = StratifiedKFold(inner_cv, shuffle=True, random_state=seed)
+        search = GridSearchCV(pipe, {"model__C": list(Cs)}, cv=inner, scoring="roc_auc",
+                              refit=one_se_rule if rule == "1se" else True, n_jobs=n_jobs)
+        outer = StratifiedKFold(outer_cv, shuffle=True, random_state=seed)
+        oof = pd.DataFrame({"outcome": y, "fold": -1, "probability": np.nan,
+                            "radscore": np.nan}, index=X.index)
+        rows, chosen = [], []
+        for k, (tr, te) in enumerate(outer.split(X, y)):
+            est = search.fit(X.iloc[tr], y[tr]).best_estimator_
+            prob = est.predict_proba(X.iloc[te])[:, 1]
+            oof.iloc[te, 1:] = np.column_stack([np.full(len(te), k), prob,
+                                                est.decision_function(X.iloc[te])])
+            names = _selected(est)
+            chosen.extend(names)
+            rows.append({"fold": k, "n_train": len(tr), "n_test": len(te),
+                         "AUC": roc_auc_score(y[te], prob), "C": search.best_params_["model__C"],
+                         "n_selected": len(names),
+                         "n_features_dropped": len(_dropped(est))})
+        final = search.fit(X, y).best_estimator_
+        final.set_params(memory=None)
     oof["fold"] = oof["fold"].astype(int)
     folds = pd.DataFrame(rows)
+    auc, auc_ci = _pooled_auc(oof, confidence, delong)
     mean, sem = folds["AUC"].mean(), folds["AUC"].std(ddof=1) / np.sqrt(outer_cv)
-    half = stats.t.ppf(0.975, outer_cv - 1) * sem
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + confidence / 2, outer_cv - 1) * sem
     freq = pd.Series(chosen, dtype=object).value_counts() / outer_cv
-    final = search.fit(X, y).best_estimator_
     coef = _coefficients(final)
+    miss = final.named_steps.get("missing")
     return RadscoreResult(
-        folds=folds, auc_mean=float(mean), auc_ci=(float(mean - half), float(mean + half)),
+        auc=auc, auc_ci=auc_ci, confidence=confidence,
+        folds=folds, auc_mean=float(mean), auc_fold_interval=(float(mean - half),
+                                                              float(mean + half)),
         oof=oof, selection_frequency=freq.rename("frequency"), model=final,
         coefficients=coef, intercept=float(final.named_steps["model"].intercept_[0]),
         best_C=search.best_params_["model__C"], errors=errors, X=X, y=y,
+        feature_names=list(X.columns),
+        counts={"n_given": n_given, "n_used": int(len(y)), "n_events": int(y.sum()),
+                "features_in": features_in,
+                "features_kept": features_in - len(_dropped(final)),
+                "features_selected": len(coef)},
+        missing={"max_missing": max_missing if impute is not None else None, "impute": impute,
+                 "dropped_features": _dropped(final),
+                 "n_imputed": 0 if miss is None else miss.n_imputed_,
+                 "passthrough": tuple(extra)},
     )
+
+
+def _checked_combat(combat, X, y):
+    """Run ComBat's warnings once on all rows; return a copy that stays quiet in the folds."""
+    from sklearn.base import clone
+
+    if getattr(combat, "warn", True):
+        probe = clone(combat).set_params(warn=True)
+        filled = X.fillna(X.median(numeric_only=True))  # a diagnostic fit only
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            probe.fit(filled, y).transform(filled)
+        for w in caught:
+            if issubclass(w.category, UserWarning) and str(w.message).startswith("ComBat"):
+                warnings.warn(f"radscore_model(harmonize=...): {w.message}", UserWarning,
+                              stacklevel=4)
+    return clone(combat).set_params(warn=False)
+
+
+def _pooled_auc(oof, confidence, delong):
+    """AUC of the pooled out-of-fold predictions with its DeLong interval."""
+    from scipy.stats import norm
+
+    y = oof["outcome"].to_numpy().astype(bool)
+    s = oof["probability"].to_numpy(float)
+    pos, neg = s[None, y], s[None, ~y]
+    aucs, cov = delong(pos, neg)
+    se = float(np.sqrt(cov[0, 0]))
+    z = norm.ppf(0.5 + confidence / 2)
+    a = float(aucs[0])
+    return a, (max(0.0, a - z * se), min(1.0, a + z * se))
+
+
+def _dropped(est):
+    step = est.named_steps.get("missing")
+    return [] if step is None else list(step.dropped_)
 
 
 def _selected(est):

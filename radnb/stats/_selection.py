@@ -81,6 +81,14 @@ def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.0
     check_option("test", test, ("mannwhitney", "ttest"))
     check_range("alpha", alpha, 0, 1, inclusive=False)
     X, y = split_xy(features, outcome, columns)
+    n_missing = X.isna().sum()
+    if n_missing.any():
+        import warnings
+
+        warnings.warn(
+            f"univariate: {int((n_missing > 0).sum())} of {X.shape[1]} features have missing "
+            f"values; {int(n_missing.sum())} values were left out (each feature is tested on its "
+            "complete cases: see column n).", UserWarning, stacklevel=3)
     rows = []
     for name in X.columns:
         x = X[name].to_numpy()

@@ -127,7 +127,7 @@ def _uncertainty(c):
     if e:
         s += f" for AUC ({c.get('evaluate.roc_auc_ci', 'method', entry=e[-1])} method)"
     if c.has(T.RS):
-        s += "; t-interval of the outer-fold AUCs"
+        s += "; DeLong interval of the pooled out-of-fold AUC of the nested cross-validation"
     return s + "."
 
 

@@ -40,8 +40,8 @@ def model_table(study):
     rows = [{"term": "(intercept)", "coefficient": f"{f['intercept']:.3f}"}]
     rows += [{"term": k, "coefficient": f"{v:.3f}"} for k, v in f["coefficients"].items()]
     lo, hi = f["auc_ci"]
-    rows.append({"term": f"AUC, {f['outer_cv']}-fold nested CV (95% CI)",
-                 "coefficient": f"{f['auc_mean']:.2f} ({lo:.2f}, {hi:.2f})"})
+    rows.append({"term": f"pooled out-of-fold AUC, {f['outer_cv']}-fold nested CV (95% CI, DeLong)",
+                 "coefficient": f"{f['auc']:.2f} ({lo:.2f}, {hi:.2f})"})
     rows.append({"term": "patients used / events", "coefficient": f"{f['n_used']} / {f['n_events']}"})
     return pd.DataFrame(rows)
 

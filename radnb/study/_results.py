@@ -64,11 +64,12 @@ def r_model(c, lang):
     sel = c.get(RS, "selected")
     lo, hi = c.get(RS, "auc_ci")
     k = c.get(RS, "outer_cv")
+    auc = c.get(RS, "auc")
     return t(lang, f"The final Rad-score kept {len(sel)} feature(s) ({', '.join(sel)}). In "
-                   f"{k}-fold nested cross-validation its mean AUC was {f2(c.get(RS, 'auc_mean'))} "
-                   f"({ci(lo, hi, lang)}, t-interval over folds).",
-             f"最终影像组学评分保留{len(sel)}个特征（{', '.join(sel)}）。{k}折嵌套交叉验证的平均AUC为"
-             f"{f2(c.get(RS, 'auc_mean'))}（{ci(lo, hi, lang)}，基于各折的t区间）。")
+                   f"{k}-fold nested cross-validation its pooled out-of-fold AUC was {f2(auc)} "
+                   f"({ci(lo, hi, lang)}, DeLong).",
+             f"最终影像组学评分保留{len(sel)}个特征（{', '.join(sel)}）。{k}折嵌套交叉验证合并折外预测的AUC为"
+             f"{f2(auc)}（{ci(lo, hi, lang)}，DeLong法）。")
 
 
 def r_auc(c, lang):

@@ -1,0 +1,43 @@
+"""One convention for confidence intervals and p-values in every radnb result table.
+
+* the level is an argument ``confidence=0.95`` (``alpha=`` is still accepted
+  where it used to be, with a ``FutureWarning``);
+* the interval cell is a 2-element float array ``[low, high]`` in a column named
+  after the level (``CI95%``, ``CI90%``), next to plain ``ci_low`` / ``ci_high``;
+* the p-value column is ``p-val`` (pingouin's name).
+"""
+from __future__ import annotations
+
+import warnings
+
+__all__ = ["resolve_confidence", "ci_column", "ci_cell", "P_COLUMN"]
+
+P_COLUMN = "p-val"
+
+
+def resolve_confidence(confidence=0.95, alpha=None, *, func="this function"):
+    """Return the confidence level from ``confidence`` or the older ``alpha`` (= 1 - level)."""
+    if alpha is not None:
+        warnings.warn(
+            f"{func}: alpha= is replaced by confidence= (confidence = 1 - alpha), as in every "
+            f"radnb function; pass confidence={1 - alpha:g}.", FutureWarning, stacklevel=3)
+        confidence = 1 - alpha
+    try:
+        ok = 0 < float(confidence) < 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}.")
+    return float(confidence)
+
+
+def ci_column(confidence=0.95) -> str:
+    """Column name of the interval: ``"CI95%"`` for 0.95, ``"CI90%"`` for 0.9."""
+    return f"CI{round(100 * confidence, 6):g}%"
+
+
+def ci_cell(low, high):
+    """One interval cell: a float array ``[low, high]``."""
+    import numpy as np
+
+    return np.array([low, high], dtype=float)
