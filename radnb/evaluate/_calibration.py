@@ -163,7 +163,7 @@ def calibration(y_true, prob, n_bins=10, *, alpha=None, confidence=0.95, sample=
     })
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     record("evaluate.calibration", n_bins=n_bins, n=int(y.size), brier=float(np.mean((p - y) ** 2)),
-           intercept=float(a[0]), slope=float(ab[1]), hosmer_lemeshow=float(hl),
+           intercept=float(a), slope=float(b), hosmer_lemeshow=float(hl), sample=sample,
            hl_df=int(df), hl_p=float(chi2.sf(hl, df)) if df > 0 else None)
     return CalibrationResult(curve=curve[["bin", "n", "predicted", "observed", "ci_low",
                                           "ci_high"]], summary=summary)
