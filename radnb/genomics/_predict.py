@@ -130,7 +130,7 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
                          f"{outer_cv}; lower outer_cv or merge classes.")
     pipe = make_pipeline(StandardScaler(), LogisticRegressionCV(
         Cs=np.logspace(-3, 1, 9), cv=StratifiedKFold(inner_cv, shuffle=True, random_state=seed),
-        scoring="neg_log_loss", max_iter=5000))
+        scoring="neg_log_loss", max_iter=5000, l1_ratios=(0.0,), use_legacy_attributes=False))
     outer = StratifiedKFold(outer_cv, shuffle=True, random_state=seed)
     proba = cross_val_predict(pipe, X, y, cv=outer, method="predict_proba")
     fold = np.empty(len(y), dtype=int)
@@ -236,7 +236,7 @@ def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=
     ids, X, y = _design(features, target, columns)
     y = pd.to_numeric(y, errors="raise").astype(float)
     pipe = make_pipeline(StandardScaler(), LassoCV(
-        cv=KFold(inner_cv, shuffle=True, random_state=seed), n_alphas=50, max_iter=20000,
+        cv=KFold(inner_cv, shuffle=True, random_state=seed), alphas=50, max_iter=20000,
         random_state=seed))
     outer = KFold(outer_cv, shuffle=True, random_state=seed)
     pred = cross_val_predict(pipe, X, y, cv=outer)
