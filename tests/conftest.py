@@ -30,13 +30,13 @@ def data_home(tmp_path_factory):
     """One ``RADNB_DATA`` folder for the session (shared by xdist workers)."""
     home = _session_root(tmp_path_factory) / "radnb_data"
     home.mkdir(parents=True, exist_ok=True)
-    samples = SHARED_DATA / "pyradiomics"
-    link = home / "pyradiomics"
-    if samples.is_dir() and not link.exists():
-        try:  # the notebooks find pyradiomics' sample cases in RADNB_DATA, as on a user's machine
-            link.symlink_to(samples, target_is_directory=True)
-        except FileExistsError:
-            pass
+    for name in ("pyradiomics", "radmlbench"):
+        samples, link = SHARED_DATA / name, home / name
+        if samples.is_dir() and not link.exists():
+            try:  # the notebooks find the sample data in RADNB_DATA, as on a user's machine
+                link.symlink_to(samples, target_is_directory=True)
+            except FileExistsError:
+                pass
     old = os.environ.get("RADNB_DATA")
     os.environ["RADNB_DATA"] = str(home)
     yield home

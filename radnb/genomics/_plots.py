@@ -76,9 +76,10 @@ def plot_association(result, top_features=20, top_genes=30, *, fdr=None, cluster
     )
     grid.ax_heatmap.set_xlabel("gene")
     grid.ax_heatmap.set_ylabel("feature")
-    grid.ax_heatmap.legend(handles=[Patch(color=c, label=k) for k, c in palette.items()],
-                           title="feature class", bbox_to_anchor=(1.25, 1), loc="upper left",
-                           fontsize=8, frameon=False)
+    grid.figure.legend(handles=[Patch(color=c, label=k) for k, c in palette.items()],
+                       title="feature class (left colour bar)", loc="upper center",
+                       bbox_to_anchor=(0.5, 0.0), ncol=min(len(palette), 8), fontsize=8,
+                       frameon=False)
     n_sig = int(result["significant"].sum()) if "significant" in result else 0
     grid.figure.suptitle(f"Top {len(feats)} features x {len(gns)} genes; * q < {fdr:g} "
                          f"({n_sig} significant pairs of {len(result)})", y=1.02)

@@ -130,7 +130,8 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
                          f"{outer_cv}; lower outer_cv or merge classes.")
     pipe = make_pipeline(StandardScaler(), LogisticRegressionCV(
         Cs=np.logspace(-3, 1, 9), cv=StratifiedKFold(inner_cv, shuffle=True, random_state=seed),
-        scoring="neg_log_loss", max_iter=5000, l1_ratios=(0.0,), use_legacy_attributes=False))
+        scoring="neg_log_loss", solver="newton-cholesky", max_iter=1000, l1_ratios=(0.0,),
+        use_legacy_attributes=False))
     outer = StratifiedKFold(outer_cv, shuffle=True, random_state=seed)
     proba = cross_val_predict(pipe, X, y, cv=outer, method="predict_proba")
     fold = np.empty(len(y), dtype=int)
@@ -172,9 +173,16 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
 
 
 def _macro_auc(y, proba, classes):
-    from sklearn.metrics import roc_auc_score
+    """Mean one-vs-rest AUC (Mann-Whitney form: mid-ranks of the positives' scores)."""
+    from scipy.stats import rankdata
 
-    return float(np.mean([roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(classes)]))
+    aucs = []
+    for j, c in enumerate(classes):
+        pos = y == c
+        n1, n0 = int(pos.sum()), int((~pos).sum())
+        ranks = rankdata(proba[:, j])
+        aucs.append((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return float(np.mean(aucs))
 
 
 def _bootstrap_macro(y, proba, classes, n_boot, seed):
@@ -236,7 +244,7 @@ def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=
     ids, X, y = _design(features, target, columns)
     y = pd.to_numeric(y, errors="raise").astype(float)
     pipe = make_pipeline(StandardScaler(), LassoCV(
-        cv=KFold(inner_cv, shuffle=True, random_state=seed), alphas=50, max_iter=20000,
+        cv=KFold(inner_cv, shuffle=True, random_state=seed), alphas=30, eps=1e-2, max_iter=50000,
         random_state=seed))
     outer = KFold(outer_cv, shuffle=True, random_state=seed)
     pred = cross_val_predict(pipe, X, y, cv=outer)
