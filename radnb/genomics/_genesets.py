@@ -85,8 +85,8 @@ def module_scores(genes, gene_sets="demo", method="zscore", *, min_size=3):
         ``"zscore"``: mean over the set's genes of each gene's z-score across
         patients (Lee E et al., PLoS Comput Biol 2008). ``"ssgsea"``: single-sample
         GSEA (Barbie DA et al., Nature 2009) and ``"gsva"`` (Hänzelmann S et al.,
-        BMC Bioinformatics 2013), both computed by ``gseapy`` (normalised
-        enrichment score).
+        BMC Bioinformatics 2013), both computed by ``gseapy`` (ssGSEA: its
+        normalised enrichment score; GSVA: the GSVA score).
     min_size : int, default 3
         Sets with fewer genes present in the table are left out (listed in
         ``attrs["skipped"]``).
@@ -126,7 +126,8 @@ def module_scores(genes, gene_sets="demo", method="zscore", *, min_size=3):
         res = runner(data=X.T, gene_sets=keep, outdir=None, min_size=min_size,
                      max_size=100000, threads=1, verbose=False, **kw)
         long = res.res2d
-        out = long.pivot(index="Name", columns="Term", values="NES").astype(float)
+        value = "NES" if "NES" in long.columns else "ES"  # gseapy's GSVA gives ES only
+        out = long.pivot(index="Name", columns="Term", values=value).astype(float)
         out = out.reindex(index=X.index.astype(str), columns=list(keep))
         out.index = X.index
     out = out.rename_axis(None, axis=1).rename_axis("case_id").reset_index()
