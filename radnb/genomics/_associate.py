@@ -183,7 +183,7 @@ def associate(features, genes, method="spearman", fdr=0.05, *, feature_cols=None
     >>> f = pd.DataFrame({"case_id": range(30), "texture": rng.normal(size=30)})
     >>> g = pd.DataFrame({"case_id": range(30), "GENE1": f.texture + rng.normal(size=30) / 3})
     >>> res = associate(f, g)
-    >>> bool(res.loc[0, "significant"]), res.loc[0, "rho"] > 0.8
+    >>> bool(res.loc[0, "significant"]), bool(res.loc[0, "rho"] > 0.8)
     (True, True)
     """
     import pandas as pd
@@ -282,7 +282,7 @@ def permutation_null(features, genes, method="spearman", fdr=0.05, *, n_perm=20,
     >>> f = pd.DataFrame(rng.normal(size=(40, 20))).add_prefix("f").assign(case_id=range(40))
     >>> g = pd.DataFrame(rng.normal(size=(40, 50))).add_prefix("g").assign(case_id=range(40))
     >>> null = permutation_null(f, g, n_perm=5)
-    >>> int(null.loc[1:, "raw_hits"].mean()) > 10 * null.loc[1:, "fdr_hits"].mean()
+    >>> bool(null.loc[1:, "raw_hits"].mean() > 10 * null.loc[1:, "fdr_hits"].mean())
     True
     """
     import pandas as pd
