@@ -2,7 +2,8 @@
 
 * :func:`associate` / :func:`plot_association` - every feature against every
   gene (vectorised Spearman or Pearson) with Benjamini-Hochberg q-values, and a
-  readable clustered heatmap of the strongest pairs.
+  readable clustered heatmap of the strongest pairs; :func:`bh_qvalues` for any
+  array of p-values.
 * :func:`permutation_null` / :func:`plot_permutation_null` - rerun the whole
   screen on shuffled patients: discoveries by chance with and without FDR.
 * :func:`module_scores` (mean z-score, ssGSEA, GSVA), :func:`gsea_prerank`
