@@ -34,7 +34,7 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     Writes into ``directory``: ``images/<case>_t<timepoint>.nii.gz`` (int16 HU),
     ``masks/<case>_t<timepoint>_r<reader>.nii.gz`` (uint8, label 1),
     ``manifest.csv`` (paths relative to ``directory``), ``ground_truth.csv``,
-    ``genes.csv`` and, when :mod:`radnb.io` can write DICOM, ``dicom/`` with
+    ``genes.csv``, ``immune.csv``, ``immune_genes.csv`` and, when :mod:`radnb.io` can write DICOM, ``dicom/`` with
     ``dicom_manifest.csv``. The same ``seed`` gives byte-identical files.
 
     Parameters
@@ -69,7 +69,7 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     """
     import pandas as pd
 
-    from radnb.datasets._demo_clinical import draw_genes, draw_patients, site_table
+    from radnb.datasets._demo_clinical import draw_genes, draw_immune, draw_patients, site_table
     from radnb.datasets._demo_image import render_case
     from radnb.cohort import load_manifest
 
@@ -122,6 +122,11 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     genes.to_csv(directory / "genes.csv", index=False, float_format="%.3f")
     pd.DataFrame(dicom_rows).to_csv(directory / "dicom_manifest.csv", index=False,
                                     float_format="%.10g")
+    # The immune microenvironment comes last, from a stream of its own: adding it
+    # changed none of the files above.
+    immune, immune_genes = draw_immune(patients, np.random.default_rng([seed, 2]))
+    immune.to_csv(directory / "immune.csv", index=False, float_format="%.4f")
+    immune_genes.to_csv(directory / "immune_genes.csv", index=False, float_format="%.3f")
     return load_manifest(directory / "manifest.csv")
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SITE_PRESETS", "site_table", "draw_patients", "draw_genes", "GENE_MODULE"]
+__all__ = [
+    "SITE_PRESETS", "site_table", "draw_patients", "draw_genes", "GENE_MODULE", "draw_immune",
+    "IMMUNE_MODULE", "IMMUNE_SUBTYPES",
+]
 
 # Scanner settings per site: in-plane pixel size and slice thickness (mm), the
 # reconstruction blur (FWHM in mm, in-plane / along z), the noise SD (HU), a
@@ -29,6 +32,9 @@ SITE_PRESETS = (
 
 # Genes of the imaging-linked module (their expression follows heterogeneity).
 GENE_MODULE = tuple(f"GENE{i:02d}" for i in (3, 7, 11, 14, 19, 23, 28, 33, 41, 46))
+# Genes of the immune (CD8+ T-cell) module; drawn from their own random stream.
+IMMUNE_MODULE = tuple(f"IMMUNE{i:02d}" for i in range(1, 9))
+IMMUNE_SUBTYPES = ("inflamed", "excluded", "desert")
 _N_GENES = 50
 _PREVALENCE = 0.40
 
@@ -148,3 +154,52 @@ def draw_genes(patients, rng):
             z = noise
         data[g] = np.round(base[j] + sd[j] * z, 3)
     return pd.DataFrame(data)
+
+
+def _probit_z(values):
+    from scipy.special import ndtri
+
+    z = ndtri(np.clip(np.asarray(values, dtype=float), 1e-6, 1 - 1e-6))
+    return (z - z.mean()) / (z.std() or 1.0)
+
+
+def draw_immune(patients, rng):
+    """Draw the immune microenvironment: CD8+ score, immune subtype and immune genes.
+
+    Called with its own random stream, after everything else, so the rest of
+    the cohort does not change. Intratumoral CD8+ infiltration follows texture
+    heterogeneity, T cells held at the margin (stroma) follow margin
+    irregularity; the top third by infiltration is *inflamed*, the rest
+    *excluded* (stromal score above their median) or *desert*.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``immune`` (``case_id``, ``cd8_score``, ``immune_subtype``,
+        ``infiltration``, ``stromal``) and ``immune_genes`` (``case_id`` +
+        :data:`IMMUNE_MODULE`).
+    """
+    import pandas as pd
+
+    n = len(patients)
+    e = rng.standard_normal((n, 3))
+    infiltration = 0.75 * _probit_z(patients["heterogeneity"]) + 0.66 * e[:, 0]
+    stromal = 0.75 * _probit_z(patients["irregularity"]) + 0.66 * e[:, 1]
+    cd8 = np.round(7.0 + infiltration + 0.3 * e[:, 2], 3)  # log2 CD8+ cells / mm2, measured
+    subtype = np.full(n, IMMUNE_SUBTYPES[2], dtype=object)
+    inflamed = np.zeros(n, dtype=bool)
+    inflamed[np.argsort(-infiltration, kind="stable")[: int(round(n / 3))]] = True
+    rest = np.flatnonzero(~inflamed)
+    subtype[inflamed] = IMMUNE_SUBTYPES[0]
+    subtype[rest[stromal[rest] > np.median(stromal[rest])]] = IMMUNE_SUBTYPES[1]
+    ids = patients["case_id"].to_numpy()
+    immune = pd.DataFrame({"case_id": ids, "cd8_score": cd8, "immune_subtype": subtype,
+                           "infiltration": np.round(infiltration, 4),
+                           "stromal": np.round(stromal, 4)})
+    base = rng.uniform(6, 10, len(IMMUNE_MODULE))
+    sd = rng.uniform(0.5, 1.2, len(IMMUNE_MODULE))
+    z_inf = (infiltration - infiltration.mean()) / (infiltration.std() or 1.0)
+    genes = {"case_id": ids}
+    for j, g in enumerate(IMMUNE_MODULE):
+        genes[g] = np.round(base[j] + sd[j] * (0.7 * z_inf + 0.71 * rng.standard_normal(n)), 3)
+    return immune, pd.DataFrame(genes)
