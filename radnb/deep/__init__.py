@@ -19,11 +19,11 @@ Everything runs on a laptop CPU with JAX (no GPU, no download at run time):
 """
 
 from radnb.deep._crop import CropSpec, crop_roi
-from radnb.deep._nets import DeepModel, load_model
+from radnb.deep._model import DeepModel, load_model, load_fmcib
 from radnb.deep._train import random_model, train_autoencoder
 from radnb.deep._supervised import cross_validate_cnn, CNNResult
 from radnb.deep._features import deep_features, DeepExtraction, DeepFeatureWarning
-from radnb.deep._fmcib import load_fmcib, FMCIB_URL
+from radnb.deep._fmcib import FMCIB_URL
 from radnb.deep._compare import deep_icc, fusion_scores
 from radnb.deep._saliency import occlusion_saliency, saliency_mask, plot_saliency
 

@@ -54,7 +54,7 @@ class DeepExtraction:
 
 def resolve_model(model, weights=None, seed=0):
     """A DeepModel from a name, a file or a model."""
-    from radnb.deep._nets import DeepModel, load_model
+    from radnb.deep._model import DeepModel, load_model
 
     if isinstance(model, DeepModel):
         return model
@@ -63,7 +63,7 @@ def resolve_model(model, weights=None, seed=0):
 
         return random_model(seed)
     if model == "fmcib":
-        from radnb.deep._fmcib import load_fmcib
+        from radnb.deep._model import load_fmcib
 
         return load_fmcib(weights)
     if isinstance(model, str) and not str(model).endswith(".npz"):

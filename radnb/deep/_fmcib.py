@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FMCIB_URL", "FMCIB_CROP", "read_torch_checkpoint", "load_fmcib", "resnet_features"]
+from radnb.deep._jaxops import batched, cached_jit, conv3d, jax_modules
+
+__all__ = ["FMCIB_URL", "FMCIB_CROP", "read_torch_checkpoint", "fmcib_state", "resnet_features"]
 
 FMCIB_URL = "https://zenodo.org/records/10528450"
 FMCIB_CROP = dict(size_mm=50.0, spacing_mm=1.0, window=(-1024.0, 3072.0), with_mask=False)
@@ -139,35 +141,9 @@ def _state_dict(ckpt):
     return out
 
 
-def load_fmcib(weights=None):
-    """Load FMCIB's weights from disk as a radnb model (no download, no PyTorch).
-
-    Parameters
-    ----------
-    weights : str or Path
-        FMCIB's checkpoint ``model_weights.torch`` (about 740 MB), downloaded
-        once from Zenodo (record 10528450, :data:`FMCIB_URL`) and kept anywhere,
-        e.g. ``~/radnb_data/models/fmcib/model_weights.torch``.
-
-    Returns
-    -------
-    DeepModel
-        ``name="fmcib"``, its input settings FMCIB's (50 mm cube at 1 mm,
-        -1024..3072 HU scaled to [0, 1], image only); features: the network's
-        global average pool (4096 for the published model).
-
-    References
-    ----------
-    Pai S, Bontempi D, Hadzic I, et al. Foundation model for cancer imaging
-    biomarkers. Nat Mach Intell 2024;6:354-367.
-
-    Examples
-    --------
-    >>> model = load_fmcib("~/radnb_data/models/fmcib/model_weights.torch")  # doctest: +SKIP
-    """
+def fmcib_state(weights):
+    """FMCIB's weights as numpy arrays and the network's shape: ``(params, info)``."""
     from radnb._utils.data_home import get_data_home
-    from radnb.deep._crop import CropSpec
-    from radnb.deep._nets import DeepModel
 
     where = get_data_home() / "models" / "fmcib" / "model_weights.torch"
     if weights is None and where.is_file():
@@ -188,13 +164,11 @@ def load_fmcib(weights=None):
     last = f"layer4.{layers[3] - 1}.bn3.weight"
     params = {k: np.asarray(v, np.float32) for k, v in sd.items()
               if not k.endswith("num_batches_tracked")}
-    info = {"layers": layers, "n_features": int(sd[last].shape[0]), "weights": str(weights)}
-    return DeepModel("fmcib", "fmcib", params, CropSpec(**FMCIB_CROP), info=info)
+    return params, {"layers": layers, "n_features": int(sd[last].shape[0]),
+                    "weights": str(weights)}
 
 
 def _conv(p, name, x, stride, padding):
-    from radnb.deep._nets import conv3d
-
     w = p[f"{name}.weight"].transpose(2, 3, 4, 1, 0)  # torch (O, I, D, H, W) -> (D, H, W, I, O)
     y = conv3d(x, w, stride, padding)
     return y + p[f"{name}.bias"] if f"{name}.bias" in p else y
@@ -207,8 +181,6 @@ def _bn(p, name, x):
 
 
 def _jax():
-    from radnb.deep._nets import jax_modules
-
     return jax_modules()
 
 
@@ -235,8 +207,6 @@ def resnet_forward(p, x, layers):
 
 def resnet_features(params, crops, info, batch_size=4):
     """FMCIB features of crops ``(N, 1, 50, 50, 50)`` (batched, one compilation)."""
-    from radnb.deep._nets import batched, cached_jit
-
     jax, jnp = _jax()
     layers = tuple(info["layers"])
     fn = cached_jit(("resnet", layers), lambda: lambda p, x: resnet_forward(p, x, layers))

@@ -8,87 +8,19 @@ written out (Kingma & Ba, ICLR 2015), which keeps the dependency to ``jax``.
 """
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 
-__all__ = ["jax_modules", "conv3d", "half_resolution", "init_encoder", "init_decoder", "encode", "decode", "adam_init",
-           "adam_step", "DeepModel", "load_model", "ENCODER_CHANNELS"]
+from radnb.deep._jaxops import conv3d, jax_modules
+
+__all__ = ["init_encoder", "init_decoder", "encode", "decode", "half_resolution",
+           "adam_init", "adam_step", "ENCODER_CHANNELS"]
 
 ENCODER_CHANNELS = (8, 16, 32)
-
-
-def jax_modules():
-    """Import JAX on the CPU (no accelerator probing), with a clear message if missing.
-
-    Compiled programs are kept in ``<data home>/cache/jax`` (JAX's persistent
-    compilation cache) unless the user set their own, so a re-run of a
-    notebook does not wait for XLA again.
-    """
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError as exc:  # pragma: no cover - jax is a dependency
-        raise ImportError("radnb.deep needs JAX (CPU): pip install jax") from exc
-    if not _STATE.get("configured"):
-        _STATE["configured"] = True
-        if not jax.config.jax_compilation_cache_dir:
-            from radnb._utils.data_home import get_data_home
-
-            try:
-                jax.config.update("jax_compilation_cache_dir",
-                                  str(get_data_home() / "cache" / "jax"))
-            except Exception:  # a read-only home: compile every time
-                pass
-    return jax, jnp
-
-
-_STATE = {}
-
-
-def cached_jit(key, make):
-    """One jitted function per ``key`` for the whole session (no re-tracing per call)."""
-    fn = _STATE.get(("jit", key))
-    if fn is None:
-        jax, _ = jax_modules()
-        fn = _STATE[("jit", key)] = jax.jit(make())
-    return fn
 
 
 def _he(rng, shape):
     fan_in = int(np.prod(shape[:-1]))
     return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
-
-
-def conv3d(x, w, stride=1, padding=None):
-    """3D convolution of channels-last ``x`` (N, D, H, W, I) with ``w`` (k, k, k, I, O).
-
-    Written as patch extraction + one matrix product ("im2col"), which XLA runs
-    about ten times faster on a CPU than its generic 3D convolution. Zero
-    padding ``padding`` (default ``k // 2``) on each side, as ``torch.nn.Conv3d``.
-    """
-    _, jnp = jax_modules()
-    k = w.shape[0]
-    pad = k // 2 if padding is None else int(padding)
-    if k == 1 and pad == 0:
-        return x[:, ::stride, ::stride, ::stride, :] @ w.reshape(w.shape[-2], w.shape[-1])
-    h = jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (pad, pad), (0, 0)))
-    # patches axis by axis (3 x k slices instead of k^3: a smaller graph, faster to compile)
-    for axis in (1, 2, 3):
-        n_out = (x.shape[axis] + 2 * pad - k) // stride + 1
-        index = [slice(None)] * 5
-        cols = []
-        for a in range(k):
-            index[axis] = slice(a, a + stride * (n_out - 1) + 1, stride)
-            cols.append(h[tuple(index)])
-        h = jnp.concatenate(cols, axis=-1) if k > 1 else cols[0]
-    # h's last axis is ordered (kd, kh, kw, I) in reverse nesting: (kw, kh, kd) outermost first
-    c_in = x.shape[-1]
-    w2 = jnp.transpose(w, (2, 1, 0, 3, 4)).reshape(k * k * k * c_in, w.shape[-1])
-    return h @ w2
 
 
 def init_encoder(channels_in, seed=0, channels=ENCODER_CHANNELS):
@@ -168,114 +100,3 @@ def adam_step(params, grads, state, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     new = {k: p - lr * (m[k] / (1 - b1 ** t)) / (jnp.sqrt(v[k] / (1 - b2 ** t)) + eps)
            for k, p in params.items()}
     return new, {"t": t, "m": m, "v": v}
-
-
-def batched(fn, x, batch_size, n_out):
-    """``fn`` over ``x`` in batches of one fixed shape (the last one padded): one compilation."""
-    x = np.asarray(x, np.float32)
-    out = []
-    for i in range(0, len(x), batch_size):
-        b = x[i:i + batch_size]
-        k = len(b)
-        if k < batch_size and len(x) > batch_size:
-            b = np.concatenate([b, np.zeros((batch_size - k,) + b.shape[1:], b.dtype)])
-        out.append(np.asarray(fn(b))[:k])
-    return np.concatenate(out) if out else np.zeros((0, n_out), np.float32)
-
-
-class DeepModel:
-    """A network that turns ROI crops into deep features; save / reload it as a file.
-
-    Attributes
-    ----------
-    name : str
-        Short name used in the feature columns ``deep_<name>_<i>``.
-    kind : {"random", "autoencoder", "supervised", "fmcib"}
-    params : dict of numpy.ndarray
-        The weights.
-    crop : radnb.deep.CropSpec
-        The input the network was built for (size, spacing, window, channels).
-    history : list of float
-        Training loss per epoch (empty for an untrained network).
-    info : dict
-        Free-form facts (seed, epochs, training rows, seconds).
-    """
-
-    def __init__(self, name, kind, params, crop, history=(), info=None):
-        self.name, self.kind = str(name), str(kind)
-        self.params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
-        self.crop = crop
-        self.history = [float(h) for h in history]
-        self.info = dict(info or {})
-
-    @property
-    def n_features(self) -> int:
-        if self.kind == "fmcib":
-            return int(self.info["n_features"])
-        last = max(int(k[3:-2]) for k in self.params if k.startswith("enc") and k.endswith("_w"))
-        return int(self.params[f"enc{last}_w"].shape[-1])
-
-    def fingerprint(self) -> str:
-        """Content hash of the weights and input settings (the cache key of the model)."""
-        from radnb.extract._cache import digest
-
-        parts = [self.kind, json.dumps(self.crop, sort_keys=True)]
-        for k in sorted(self.params):
-            parts += [k, str(self.params[k].shape), self.params[k].tobytes()]
-        return digest("deep-model", *parts)
-
-    def transform(self, crops, batch_size=32):
-        """Deep features ``(N, n_features)`` of crops ``(N, C, n, n, n)``."""
-        if self.kind == "fmcib":
-            from radnb.deep._fmcib import resnet_features
-
-            return resnet_features(self.params, crops, self.info, batch_size=batch_size)
-        jax, jnp = jax_modules()
-        fn = cached_jit("encode", lambda: encode)
-        p = {k: jnp.asarray(v) for k, v in self.params.items() if k.startswith("enc")}
-        return batched(lambda b: fn(p, jnp.asarray(b)), crops, batch_size, self.n_features)
-
-    def save(self, path):
-        """Write the model to ``path`` (``.npz``: weights + settings), atomically."""
-        import tempfile
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"name": self.name, "kind": self.kind, "crop": dict(self.crop),
-                "history": self.history, "info": self.info, "format": "radnb-deep-1"}
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **self.params)
-        os.replace(tmp, path)
-        return path
-
-    def __repr__(self):
-        loss = f", final loss {self.history[-1]:.4g}" if self.history else ""
-        return (f"DeepModel(name={self.name!r}, kind={self.kind!r}, {self.n_features} features, "
-                f"crop {self.crop['size_mm']:g} mm at {self.crop['spacing_mm']:g} mm{loss})")
-
-
-def load_model(path):
-    """Reload a model written by :meth:`DeepModel.save`.
-
-    Examples
-    --------
-    >>> from radnb.deep import random_model
-    >>> import tempfile, os
-    >>> path = random_model(seed=1).save(os.path.join(tempfile.mkdtemp(), "m.npz"))
-    >>> load_model(path).kind
-    'random'
-    """
-    from radnb.deep._crop import CropSpec
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}; save one with model.save(path).")
-    with np.load(path) as data:
-        if "__meta__" not in data:
-            raise ValueError(f"{path} is not a radnb deep model (no settings inside); "
-                             "models are written by DeepModel.save().")
-        meta = json.loads(bytes(data["__meta__"]).decode())
-        params = {k: data[k] for k in data.files if k != "__meta__"}
-    crop = CropSpec(**meta["crop"])
-    return DeepModel(meta["name"], meta["kind"], params, crop, meta["history"], meta["info"])

@@ -9,7 +9,9 @@ import pandas as pd
 from radnb._utils.validation import check_range
 from radnb.deep._crop import CropSpec
 from radnb.deep._data import cohort_crops
-from radnb.deep._nets import DeepModel, encode, init_encoder, jax_modules
+from radnb.deep._jaxops import jax_modules
+from radnb.deep._model import DeepModel
+from radnb.deep._nets import encode, init_encoder
 from radnb.deep._train import fit_loop
 
 __all__ = ["cross_validate_cnn", "CNNResult", "train_cnn", "predict_cnn", "cnn_loss"]

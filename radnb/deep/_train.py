@@ -15,8 +15,10 @@ import numpy as np
 from radnb._utils.validation import check_range
 from radnb.deep._crop import CropSpec
 from radnb.deep._data import cohort_crops
-from radnb.deep._nets import (DeepModel, adam_init, adam_step, decode, encode, half_resolution,
-                              init_decoder, init_encoder, jax_modules)
+from radnb.deep._jaxops import jax_modules
+from radnb.deep._model import DeepModel
+from radnb.deep._nets import (adam_init, adam_step, decode, encode, half_resolution,
+                              init_decoder, init_encoder)
 
 __all__ = ["random_model", "train_autoencoder", "augment", "fit_loop", "ae_loss"]
 
@@ -64,7 +66,7 @@ def fit_loop(loss_fn, params, data, *, epochs, batch_size, lr, seed, progress, d
     jax, jnp = jax_modules()
     from tqdm.auto import tqdm
 
-    from radnb.deep._nets import cached_jit
+    from radnb.deep._jaxops import cached_jit
 
     grad_fn = cached_jit(("grad", loss_fn), lambda: jax.value_and_grad(loss_fn))
     update = cached_jit("adam", lambda: adam_step)
