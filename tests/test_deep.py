@@ -228,6 +228,7 @@ def test_deep_icc_matches_pingouin(small_demo, monkeypatch):
     assert table.set_index("feature").loc[col, "ICC"] == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_fusion_compares_with_radscore_by_paired_delong():
     from radnb.evaluate import delong_test
     rng = np.random.default_rng(0)
@@ -246,6 +247,11 @@ def test_fusion_compares_with_radscore_by_paired_delong():
     ref = delong_test(y, scores["deep"], scores["radscore"]).iloc[0]
     assert row["p-val"] == pytest.approx(ref["p-val"]) and 0 <= row["p-val"] <= 1
     assert summary.set_index("model").loc["radscore", "AUC"] > 0.6
+    # ComBat inside the folds works on deep columns too
+    data["site"] = np.repeat(["A", "B", "C"], n // 3)
+    data[[c for c in data if c.startswith("deep_")]] += (data["site"] == "B").to_numpy()[:, None]
+    scores_h, summary_h = deep.fusion_scores(data, "outcome", cv=3, inner_cv=3, harmonize="site")
+    assert summary_h["AUC"].notna().all() and len(scores_h) == n
 
 
 def test_occlusion_saliency_on_the_scan_grid(tmp_path):

@@ -58,7 +58,7 @@ def deep_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, confid
 
 
 def fusion_scores(data, outcome="outcome", *, radiomics=None, deep=None, clinical=(), cv=5,
-                  inner_cv=3, seed=0):
+                  inner_cv=3, harmonize=None, seed=0):
     """Rad-score, deep score and their fusions, all out-of-fold, with AUCs and DeLong tests.
 
     Four models are fitted with the same honest procedure
@@ -84,6 +84,9 @@ def fusion_scores(data, outcome="outcome", *, radiomics=None, deep=None, clinica
         Numeric clinical columns added to both fusions.
     cv, inner_cv : int
         Outer and inner folds.
+    harmonize : None, str or radnb.harmonize.ComBat
+        Site column (or a ComBat instance): ComBat is fitted inside every fold,
+        on deep and hand-crafted features alike (as in ``radscore_model``).
     seed : int, default 0
 
     Returns
@@ -117,7 +120,7 @@ def fusion_scores(data, outcome="outcome", *, radiomics=None, deep=None, clinica
                          f"pyradiomics and {len(deep)} deep_* columns; join the two tables "
                          "on case_id first.")
     y = data[outcome].to_numpy()
-    kw = dict(outer_cv=cv, inner_cv=inner_cv, seed=seed)
+    kw = dict(outer_cv=cv, inner_cv=inner_cv, seed=seed, harmonize=harmonize)
     fits = {"radscore": radscore_model(data, outcome, columns=radiomics, **kw),
             "deep": radscore_model(data, outcome, columns=deep, **kw),
             "early_fusion": radscore_model(data, outcome, columns=radiomics + deep + clinical,
