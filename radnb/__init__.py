@@ -15,6 +15,7 @@ libraries (pyradiomics, SimpleITK, pandas, seaborn, statsmodels, scikit-learn):
 ``radnb.harmonize``       ComBat harmonisation
 ``radnb.stats``           Table 1, univariate screening, selection, Rad-score
 ``radnb.evaluate``        ROC with CIs, calibration, decision curves, survival
+``radnb.deep``            deep features (JAX, CPU), fusion with the Rad-score, saliency
 ``radnb.genomics``        radiogenomics: feature-gene screen, gene sets, immune models
 ``radnb.report``          CSV and self-contained HTML export
 ``radnb.study``           study log, CLEAR/METRICS checklists, Methods text
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "datasets", "cohort", "io", "view", "preprocess", "segment", "extract",
-    "reproducibility", "harmonize", "stats", "evaluate", "report", "genomics", "study",
+    "reproducibility", "harmonize", "stats", "evaluate", "report", "deep", "genomics", "study",
 )
 
 __all__ = list(_SUBMODULES) + ["Study", "__version__"]
