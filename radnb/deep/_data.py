@@ -27,18 +27,16 @@ def identifiers(cohort):
 
 
 def read_row(row):
-    """Image and mask of one manifest row, read with :mod:`radnb.io`."""
-    from radnb.io import read_image, read_mask
+    """Image and mask of one manifest row, read as extraction reads them.
 
-    for what in ("image", "mask"):
-        if not os.path.exists(str(row[what])):
-            raise FileNotFoundError(f"{what} {row[what]!r} does not exist; fix the path in the "
-                                    "manifest (or drop the row)")
-    image = read_image(row["image"])
-    roi = row.get("roi")
-    roi = None if roi is None or (isinstance(roi, float) and np.isnan(roi)) else roi
-    mask = read_mask(row["mask"], image, roi=roi) if roi is not None else read_mask(row["mask"])
-    return image, mask
+    The same readers and geometry policy as :func:`radnb.extract.extract_features`
+    (truncated files refused, a mask header differing by rounding aligned, anything
+    larger an error), so deep and hand-crafted features see the same voxels.
+    """
+    from radnb.extract._worker import read_case
+
+    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in dict(row).items()}
+    return read_case(row)
 
 
 def error_row(row, stage, exc):
