@@ -81,7 +81,7 @@ def load_manifest(path_or_df, root=None):
         if col not in df.columns:
             df[col] = default
         else:
-            df[col] = df[col].fillna(default)
+            df.loc[df[col].isna(), col] = default
     if df.empty:
         raise ValueError(
             "manifest has a header but no rows; add one line per image + mask pair "

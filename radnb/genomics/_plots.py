@@ -45,7 +45,6 @@ def plot_association(result, top_features=20, top_genes=30, *, fdr=None, cluster
     --------
     >>> grid = plot_association(associate(features, genes))  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
     from matplotlib.patches import Patch

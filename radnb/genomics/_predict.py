@@ -74,7 +74,7 @@ def _design(features, target, columns):
 
 
 def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_boot=1000,
-                  alpha=0.05, seed=0):
+                  confidence=0.95, seed=0):
     """Predict a multi-class label from imaging features, honestly.
 
     Standardisation and an L2-penalised multinomial logistic regression (the
@@ -94,7 +94,8 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
     outer_cv, inner_cv : int, default 5
     n_boot : int, default 1000
         Bootstrap replicates for the macro-AUC interval.
-    alpha : float, default 0.05
+    confidence : float, default 0.95
+        Level of every confidence interval.
     seed : int, default 0
 
     Returns
@@ -120,6 +121,8 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
 
     check_range("outer_cv", outer_cv, 2)
     check_range("inner_cv", inner_cv, 2)
+    check_range("confidence", confidence, 0, 1, inclusive=False)
+    alpha = 1 - confidence
     ids, X, y = _design(features, target, columns)
     classes = sorted(y.unique().tolist())
     if len(classes) < 2:
@@ -140,7 +143,7 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
     y_arr = y.to_numpy()
     rows = []
     for j, c in enumerate(classes):
-        r = roc_auc_ci((y_arr == c).astype(int), proba[:, j], alpha=alpha).iloc[0]
+        r = roc_auc_ci((y_arr == c).astype(int), proba[:, j], confidence=confidence).iloc[0]
         rows.append({"metric": f"AUC {c} vs rest", "value": r["AUC"], "ci_low": r["ci_low"],
                      "ci_high": r["ci_high"], "method": "DeLong"})
     macro = _macro_auc(y_arr, proba, classes)
@@ -197,7 +200,7 @@ def _bootstrap_macro(y, proba, classes, n_boot, seed):
 
 
 def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_boot=1000,
-                        alpha=0.05, seed=0):
+                        confidence=0.95, seed=0):
     """A Rad-score of a continuous label (e.g. CD8+ infiltration), in nested cross-validation.
 
     Standardisation and a LASSO linear regression (penalty chosen by an inner
@@ -214,7 +217,8 @@ def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=
     outer_cv, inner_cv : int, default 5
     n_boot : int, default 1000
         Bootstrap replicates of the out-of-fold predictions for the R^2 interval.
-    alpha : float, default 0.05
+    confidence : float, default 0.95
+        Level of every confidence interval.
     seed : int, default 0
 
     Returns
@@ -241,6 +245,8 @@ def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=
 
     check_range("outer_cv", outer_cv, 2)
     check_range("inner_cv", inner_cv, 2)
+    check_range("confidence", confidence, 0, 1, inclusive=False)
+    alpha = 1 - confidence
     ids, X, y = _design(features, target, columns)
     y = pd.to_numeric(y, errors="raise").astype(float)
     pipe = make_pipeline(StandardScaler(), LassoCV(
