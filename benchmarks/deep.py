@@ -21,7 +21,6 @@ import importlib.metadata as md
 import os
 import time
 
-import numpy as np
 
 
 def installed_mb(names=("jax", "jaxlib", "ml_dtypes", "opt_einsum")):

@@ -9,7 +9,6 @@ picture must change after every step. Screenshots go to ``test-artifacts/browser
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from radnb.harmonize._combat import ComBat, _as_frame, _replace_columns

@@ -359,7 +359,6 @@ def write_seg(mask, series_folder, out_path, segment_label: str) -> Path:
     datasets = load_series_datasets(series_folder)
     check_same_grid(mask, datasets)
     arr = sitk.GetArrayFromImage(mask) > 0
-    src = datasets[0]
     key = mask_key(datasets, segment_label, arr)
     description = hd.seg.SegmentDescription(
         segment_number=1, segment_label=segment_label,
