@@ -305,3 +305,34 @@ def test_egfr_radscore_on_real_radmlbench_table(shared_data):
     assert len(res.oof) == 144 and len(res.folds) == 5
     auc = roc_auc_ci(res.oof["outcome"], res.oof["probability"]).iloc[0]
     assert 0.3 < auc["AUC"] < 0.95 and auc["ci_low"] < auc["AUC"] < auc["ci_high"]
+
+
+def test_hallmark_gene_sets_read_locally_and_offline_message(tmp_path, monkeypatch):
+    """fetch_hallmark_gene_sets reads <data home>/msigdb, downloads atomically, says where offline."""
+    import urllib.error
+    import urllib.request
+
+    from radnb.genomics import HALLMARK_VERSION, fetch_hallmark_gene_sets
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(FileNotFoundError, match=r"msigdb.*h\.all\.v2023\.2\.Hs\.symbols\.gmt"):
+        fetch_hallmark_gene_sets(tmp_path)
+    assert not list((tmp_path / "msigdb").glob("*")), "a failed download must leave no file behind"
+    with pytest.raises(FileNotFoundError, match="Download https://"):
+        fetch_hallmark_gene_sets(tmp_path, download=False)
+
+    gmt = tmp_path / "msigdb" / f"h.all.v{HALLMARK_VERSION}.symbols.gmt"
+    gmt.write_text("HALLMARK_HYPOXIA\thttps://x\tADM\tADORA2B\tAK4\n"
+                   "HALLMARK_INTERFERON_GAMMA_RESPONSE\thttps://x\tCXCL9\tCXCL10\tSTAT1\n")
+    sets = fetch_hallmark_gene_sets(tmp_path)
+    assert sets == {"HALLMARK_HYPOXIA": ["ADM", "ADORA2B", "AK4"],
+                    "HALLMARK_INTERFERON_GAMMA_RESPONSE": ["CXCL9", "CXCL10", "STAT1"]}
+
+    gmt.write_text("RADNB_DEMO_X\tdesc\tA\tB\n")
+    with pytest.raises(ValueError, match="not the MSigDB Hallmark collection"):
+        fetch_hallmark_gene_sets(tmp_path)
+    with pytest.raises(ValueError, match="human MSigDB release"):
+        fetch_hallmark_gene_sets(tmp_path, version="2023.2.Mm")

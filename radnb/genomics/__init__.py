@@ -10,7 +10,8 @@
   (genes ranked by :func:`rank_genes`, their correlation with a feature or
   Rad-score),
   :func:`read_gmt`, :func:`load_gene_sets` - the gene-set level; the demo
-  cohort's planted modules ship as ``DEMO_GMT``.
+  cohort's planted modules ship as ``DEMO_GMT``; :func:`fetch_hallmark_gene_sets`
+  reads (or downloads once) the MSigDB Hallmark collection for real data.
 * :func:`subtype_model` / :func:`plot_confusion` - a multi-class molecular or
   immune subtype from imaging (macro AUC with CIs, confusion matrix);
   :func:`radscore_regression` / :func:`plot_regression_calibration` - a
@@ -26,6 +27,7 @@ from radnb.genomics._genesets import (
     rank_genes,
     read_gmt,
 )
+from radnb.genomics._msigdb import HALLMARK_VERSION, fetch_hallmark_gene_sets
 from radnb.genomics._predict import GenomicsModelResult, radscore_regression, subtype_model
 from radnb.genomics._plots import (
     plot_association,
@@ -35,6 +37,8 @@ from radnb.genomics._plots import (
 )
 
 __all__ = [
+    "fetch_hallmark_gene_sets",
+    "HALLMARK_VERSION",
     "associate",
     "plot_association",
     "permutation_null",

@@ -47,8 +47,9 @@ def read_gmt(path):
 def load_gene_sets(gene_sets="demo"):
     """Return gene sets as ``{name: [genes]}`` from ``"demo"``, a GMT path or a dict.
 
-    ``"demo"`` is the demo cohort's planted modules shipped with radnb (MSigDB
-    Hallmark sets are not shipped; see ``radnb/genomics/data/README.md``).
+    ``"demo"`` is the demo cohort's planted modules shipped with radnb. For real
+    expression data, :func:`radnb.genomics.fetch_hallmark_gene_sets` gives the
+    MSigDB Hallmark sets (read from the data home, or downloaded once).
 
     Examples
     --------
