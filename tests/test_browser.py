@@ -37,6 +37,30 @@ _LAB_SETTINGS = {
 }
 
 
+def browser_test(timeout):
+    """Marks of a real-browser test: browser, slow, a time limit, and skips that say what to do."""
+    import importlib.util
+
+    marks = [
+        pytest.mark.browser,
+        pytest.mark.slow,
+        pytest.mark.timeout(timeout),
+        pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+            "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
+            "(.ci/run does this)")),
+        pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason=(
+            "playwright not installed: install radnb's test extra (uv sync --all-extras); "
+            "it drives the system Chromium, no `playwright install` needed")),
+    ]
+
+    def decorate(func):
+        for mark in reversed(marks):
+            func = mark(func)
+        return func
+
+    return decorate
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -219,16 +243,8 @@ def check_mouse_and_keys_on_picture(page, viewer, img, shots):
     assert img.get_attribute("src") != src, "Arrow Up on the focused picture did not step"
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-@pytest.mark.timeout(900)
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-    "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
-    "(.ci/run does this)"))
+@browser_test(timeout=900)
 def test_browse_notebook_in_jupyterlab(tmp_path, data_home, demo_manifest, artifacts_dir):
-    pytest.importorskip("playwright", reason=(
-        "playwright not installed: install radnb's test extra (uv sync --all-extras); "
-        "it drives the system Chromium, no `playwright install` needed"))
     shots = artifacts_dir / "browser"
     shots.mkdir(exist_ok=True)
     with running_lab(tmp_path / "lab" / "work") as (base, token), chromium_page() as page:
@@ -305,16 +321,8 @@ def _write_view3d_notebook(path):
     nbformat.write(nb, str(path))
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-    "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
-    "(.ci/run does this)"))
+@browser_test(timeout=600)
 def test_view3d_niivue_renders_offline(tmp_path, artifacts_dir):
-    pytest.importorskip("playwright", reason=(
-        "playwright not installed: install radnb's test extra (uv sync --all-extras); "
-        "it drives the system Chromium, no `playwright install` needed"))
     from playwright.sync_api import sync_playwright
 
     shots = artifacts_dir / "browser"

@@ -11,9 +11,8 @@ from __future__ import annotations
 import statistics
 
 import numpy as np
-import pytest
 
-from test_browser import CHROMIUM, chromium_page, pixel_std, run_all_cells, running_lab, wait_text
+from test_browser import browser_test, chromium_page, pixel_std, run_all_cells, running_lab, wait_text
 
 NOTEBOOK = "editor.ipynb"
 SHAPE, SPACING = (24, 96, 80), (0.9, 0.8, 2.5)  # numpy (z, y, x); SimpleITK spacing (x, y, z)
@@ -99,16 +98,8 @@ def _changed(a, b):
     return pa.shape == pb.shape and (np.abs(pa - pb).sum(axis=2) > 60).mean() > 0.002
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-@pytest.mark.timeout(900)
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-    "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium` "
-    "(.ci/run does this)"))
+@browser_test(timeout=900)
 def test_editor_draw_grow_undo_save_in_jupyterlab(tmp_path, artifacts_dir):
-    pytest.importorskip("playwright", reason=(
-        "playwright not installed: install radnb's test extra (uv sync --all-extras); "
-        "it drives the system Chromium, no `playwright install` needed"))
     import SimpleITK as sitk
 
     shots = artifacts_dir / "browser"
