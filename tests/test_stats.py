@@ -557,3 +557,55 @@ def test_plot_nomogram_warns_for_a_penalised_sklearn_model(combined):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- sample size
+def test_sample_size_matches_published_worked_example():
+    # Riley et al., Stat Med 2019;38:1276-1296 (part II), Chagas disease example also used
+    # by the pmsampsize documentation: 24 parameters, prevalence 0.174, Cox-Snell R^2 0.288.
+    # Published results: criteria 1/2/3/final = 623 / 662 / 221 / 662 patients (pmsampsize
+    # package test suite: expected = [623, 662, 221, 662]); the paper's abstract: "requires an
+    # EPP of at least 4.8".
+    table = stats.sample_size(24, 0.174, r2_cox_snell=0.288).set_index("criterion")
+    assert table["n"].tolist() == [623, 662, 221, 662]
+    assert table.loc["final", "epp"] == pytest.approx(4.8, abs=0.005)
+    # Max Cox-Snell R^2 at prevalence 0.174, from the null log-likelihood (closed form).
+    p = 0.174
+    assert table.attrs["max_r2_cox_snell"] == pytest.approx(
+        1 - np.exp(2 * (p * np.log(p) + (1 - p) * np.log(1 - p))), rel=1e-12)
+
+
+def test_sample_size_criteria_hold_at_the_returned_n():
+    # Independent closed-form checks of the three criteria (Riley et al. BMJ 2020, box 1).
+    p, r2, params = 0.3, 0.15, 12
+    table = stats.sample_size(params, p, r2_cox_snell=r2).set_index("criterion")
+    max_r2 = table.attrs["max_r2_cox_snell"]
+    # criterion 1: shrinkage S = 1 + params / (n ln(1 - R2/S)) ... at n1 the expected S >= 0.9
+    n1 = table.loc["1 shrinkage", "n"]
+    s_at = table.loc["1 shrinkage", "shrinkage"]
+    assert s_at >= 0.9 - 1e-9
+    assert s_at == pytest.approx(1 + params / (n1 * np.log(1 - r2 / s_at)), abs=1e-3)
+    # one patient fewer would fail criterion 1
+    assert params / ((0.9 - 1) * np.log(1 - r2 / 0.9)) > n1 - 1
+    # criterion 2: optimism in Nagelkerke R^2 = (R2/S - R2) / maxR2 <= 0.05 at n2
+    s2 = table.loc["2 optimism in R2", "shrinkage"]
+    assert (r2 / s2 - r2) / max_r2 <= 0.05 + 1e-3
+    # criterion 3: 95% CI half-width of the prevalence <= 0.05 at n3
+    n3 = table.loc["3 overall risk", "n"]
+    assert 1.96 * np.sqrt(p * (1 - p) / n3) <= 0.05
+    assert 1.96 * np.sqrt(p * (1 - p) / (n3 - 1)) > 0.05
+    assert table.loc["final", "n"] == table["n"].iloc[:3].max()
+    # Nagelkerke input gives the same answer
+    nag = stats.sample_size(params, p, r2_nagelkerke=r2 / max_r2)
+    assert nag["n"].tolist() == table["n"].tolist()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(parameters=0, prevalence=0.2, r2_cox_snell=0.1), "parameters"),
+    (dict(parameters=5, prevalence=1.2, r2_cox_snell=0.1), "prevalence"),
+    (dict(parameters=5, prevalence=0.2), "exactly one"),
+    (dict(parameters=5, prevalence=0.2, r2_cox_snell=0.9), "r2_cox_snell"),
+])
+def test_sample_size_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        stats.sample_size(**kwargs)

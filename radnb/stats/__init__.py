@@ -11,6 +11,8 @@
 * :func:`fit_logistic`, :class:`Nomogram`, :func:`plot_nomogram` - combined
   clinical + Rad-score model drawn as a nomogram.
 * :func:`leakage_demo` - why selection must happen inside cross-validation.
+* :func:`sample_size` - minimum sample size of a prediction model (Riley et al.
+  BMJ 2020), per criterion.
 """
 
 from radnb.stats._core import (
@@ -27,6 +29,7 @@ from radnb.stats._selection import CorrelationFilter, LassoSelector
 from radnb.stats._radscore_result import RadscoreResult
 from radnb.stats._missing import missingness, MissingnessResult, MissingValueFilter
 from radnb.stats._nomogram import fit_logistic, Nomogram
+from radnb.stats._sample_size import sample_size
 
 __all__ = [
     "missingness",
@@ -45,4 +48,5 @@ __all__ = [
     "fit_logistic",
     "Nomogram",
     "plot_nomogram",
+    "sample_size",
 ]
