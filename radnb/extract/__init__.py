@@ -27,6 +27,10 @@ Regions: :func:`lesion_manifest` / :func:`extract_lesions` give one row per
 lesion (connected component) or their union; :func:`ring_manifest` a
 peritumoral ring in mm. The derived masks are cached on disk by content and
 extracted like any other ROI.
+
+Feature maps: :func:`feature_map` computes one feature around every ROI voxel
+(pyradiomics' voxel-based mode, cached on disk) and :func:`plot_feature_map`
+draws it over the scan with a colour bar.
 """
 
 from radnb.extract._extraction import (
@@ -40,6 +44,7 @@ from radnb.extract._result import Extraction, ExtractionWarning
 from radnb.extract._params import load_params, list_presets
 from radnb.extract._ibsi import ibsi_check, ibsi_codes
 from radnb.extract._modalities import wide_by_modality
+from radnb.extract._feature_maps import feature_map, plot_feature_map, FeatureMapWarning
 from radnb.extract._regions import lesion_manifest, ring_manifest, extract_lesions, RegionWarning
 from radnb._utils.features import feature_columns, split_feature_name
 
@@ -56,6 +61,9 @@ __all__ = [
     "ring_manifest",
     "extract_lesions",
     "RegionWarning",
+    "feature_map",
+    "plot_feature_map",
+    "FeatureMapWarning",
     "cache_info",
     "clear_cache",
     "ExtractionWarning",
