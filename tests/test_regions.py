@@ -153,3 +153,25 @@ def test_ring_manifest_extracts(cohort, tmp_path):
     res = extract_features(rings, SETTINGS, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
     assert res.features["original_shape_VoxelVolume"].iloc[0] == pytest.approx(
         sitk.GetArrayFromImage(expected).sum() * np.prod(SPACING))
+
+
+def test_ring_manifest_body_mask_column_and_broken_row(cohort, tmp_path):
+    mask = sitk.ReadImage(cohort["mask"][0])
+    body = np.zeros(sitk.GetArrayFromImage(mask).shape, np.uint8)
+    body[:, :, 5:] = 1
+    body_img = sitk.GetImageFromArray(body)
+    body_img.CopyInformation(mask)
+    sitk.WriteImage(body_img, str(tmp_path / "body.nrrd"))
+    rows = cohort.iloc[[0, 0]].reset_index(drop=True)
+    rows["case_id"] = ["a", "gone"]
+    rows.loc[1, "image"] = str(tmp_path / "missing.nrrd")
+    rows["body"] = str(tmp_path / "body.nrrd")
+    with pytest.warns(UserWarning, match="1 of 2 rows gave no 4 mm ring: gone"):
+        rings = ring_manifest(rows, 4.0, body_mask_column="body", cache_dir=tmp_path / "c")
+    assert rings["case_id"].tolist() == ["a"]
+    assert "does not exist" in rings.attrs["region_errors"]["message"][0]
+    got = sitk.GetArrayFromImage(sitk.ReadImage(rings["mask"][0]))
+    want = sitk.GetArrayFromImage(peritumoral_ring(mask, 4.0, body_mask=body_img))
+    assert np.array_equal(got, want) and got[:, :, :5].sum() == 0 and got.sum() > 0
+    with pytest.raises(ValueError, match="body_mask_column 'nope' is not a column"):
+        ring_manifest(rows, 4.0, body_mask_column="nope")
