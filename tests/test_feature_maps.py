@@ -96,3 +96,23 @@ def test_plot_has_overlay_and_colour_bar(case, tmp_path):
     assert colourbar.get_ylabel() == "original_glcm_Contrast"
     shown = ax.images[1].get_array()
     assert shown.count() == 8 * 8  # the ROI voxels of the centre slice carry colour
+
+
+def test_browse_draws_the_map_with_a_colour_bar(case, tmp_path):
+    from radnb.view import browse
+
+    image, mask = case
+    fmap = feature_map(image, mask, params=PARAMS, cache_dir=tmp_path)
+    plain, heat = browse(image, mask), browse(image, mask, heatmap=fmap)
+    values = sitk.GetArrayFromImage(fmap)
+    assert "original_glcm_Contrast" in heat._legend_w.value
+    assert f"{np.nanmax(values):.4g}" in heat._legend_w.value
+    for v in (plain, heat):
+        v.plane, v.slice = "axial", 3  # through the ROI
+    changed = np.any(plain.render_array() != heat.render_array(), axis=-1)
+    assert changed.any() and not changed.all()  # coloured inside the ROI only
+    for v in (plain, heat):
+        v.slice = 0  # no ROI voxel in this slice: the map draws nothing
+    np.testing.assert_array_equal(plain.render_array(), heat.render_array())
+    with pytest.raises(ValueError, match="not a matplotlib colour map"):
+        browse(image, mask, heatmap=fmap, heatmap_cmap="rainbowish")
