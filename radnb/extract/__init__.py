@@ -30,7 +30,8 @@ extracted like any other ROI.
 
 Feature maps: :func:`feature_map` computes one feature around every ROI voxel
 (pyradiomics' voxel-based mode, cached on disk) and :func:`plot_feature_map`
-draws it over the scan with a colour bar.
+draws it over the scan with a colour bar
+(``radnb.view.browse(image, mask, heatmap=fmap)`` in the slice viewer).
 """
 
 from radnb.extract._extraction import (
