@@ -82,6 +82,8 @@ def test_bad_feature_and_grid(case, tmp_path):
         feature_map(image, mask, "contrast", cache_dir=tmp_path)
     with pytest.raises(ValueError, match="share one voxel grid"):
         feature_map(image, sitk.Image(4, 4, 4, sitk.sitkUInt8), cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="whole number of voxels"):
+        feature_map(image, mask, kernel_radius=1.5, cache_dir=tmp_path)
 
 
 def test_plot_has_overlay_and_colour_bar(case, tmp_path):

@@ -127,6 +127,9 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
     check_image(image)
     check_image(mask, "mask")
     check_same_grid(image, mask, names=("image", "mask"))
+    if isinstance(kernel_radius, bool) or int(kernel_radius) != kernel_radius:
+        raise ValueError(f"kernel_radius must be a whole number of voxels (1, 2, ...); "
+                         f"got {kernel_radius!r}.")
     check_range("kernel_radius", kernel_radius, 1)
     general, image_types, classes = _settings(params, feature, kernel_radius, masked_kernel,
                                               label)
