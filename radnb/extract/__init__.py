@@ -22,6 +22,16 @@ puts each patient on one row with ``CT_...`` and ``PET_...`` feature columns.
 :func:`ibsi_check` runs the IBSI digital phantom with the ``"ibsi"`` preset and
 compares every feature with the IBSI reference value; :func:`ibsi_codes` maps
 pyradiomics feature names to IBSI feature codes.
+
+Regions: :func:`lesion_manifest` / :func:`extract_lesions` give one row per
+lesion (connected component) or their union; :func:`ring_manifest` a
+peritumoral ring in mm. The derived masks are cached on disk by content and
+extracted like any other ROI.
+
+Feature maps: :func:`feature_map` computes one feature around every ROI voxel
+(pyradiomics' voxel-based mode, cached on disk) and :func:`plot_feature_map`
+draws it over the scan with a colour bar
+(``radnb.view.browse(image, mask, heatmap=fmap)`` in the slice viewer).
 """
 
 from radnb.extract._extraction import (
@@ -35,6 +45,8 @@ from radnb.extract._result import Extraction, ExtractionWarning
 from radnb.extract._params import load_params, list_presets
 from radnb.extract._ibsi import ibsi_check, ibsi_codes
 from radnb.extract._modalities import wide_by_modality
+from radnb.extract._feature_maps import feature_map, plot_feature_map, FeatureMapWarning
+from radnb.extract._regions import lesion_manifest, ring_manifest, extract_lesions, RegionWarning
 from radnb._utils.features import feature_columns, split_feature_name
 
 __all__ = [
@@ -46,6 +58,13 @@ __all__ = [
     "ibsi_check",
     "ibsi_codes",
     "wide_by_modality",
+    "lesion_manifest",
+    "ring_manifest",
+    "extract_lesions",
+    "RegionWarning",
+    "feature_map",
+    "plot_feature_map",
+    "FeatureMapWarning",
     "cache_info",
     "clear_cache",
     "ExtractionWarning",

@@ -15,6 +15,11 @@ Perturbations (:func:`erode_dilate`, :func:`perturb_contour`,
 mimic a second reader, to test which features survive small outline changes
 (see :mod:`radnb.reproducibility`).
 
+Regions derived from a mask: :func:`split_lesions` (one mask per connected
+lesion) and :func:`peritumoral_ring` (a shell of a given width in mm around the
+lesion, optionally inside a body mask); :mod:`radnb.extract` turns a manifest
+into one row per lesion or per ring with these.
+
 Interactive: :func:`edit` opens an image (or a case of a cohort) in the slice
 viewer with a brush, region growing from a click, a box threshold, clean-up,
 slice interpolation and undo, and saves the mask (NIfTI, NRRD, DICOM-SEG) or
@@ -40,6 +45,7 @@ from radnb.segment._perturb import (
     PERTURBATIONS,
 )
 from radnb.segment._editor_open import edit
+from radnb.segment._regions import split_lesions, peritumoral_ring
 from radnb.segment._metrics import (
     dice,
     jaccard,
@@ -73,4 +79,6 @@ __all__ = [
     "cohort_agreement",
     "plot_agreement",
     "edit",
+    "split_lesions",
+    "peritumoral_ring",
 ]

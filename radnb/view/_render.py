@@ -343,3 +343,30 @@ def dice(a, b):
 
     value = dice_arrays(np.asarray(a) != 0, np.asarray(b) != 0)
     return 1.0 if value != value else value
+
+
+def heat_overlay(rgb, values, vmin, vmax, *, cmap="viridis", alpha=0.6):
+    """Blend a colour-mapped float slice over ``rgb`` where ``values`` is finite."""
+    import matplotlib
+
+    shown = np.isfinite(values)
+    if not shown.any():
+        return rgb
+    scale = (np.clip(values, vmin, vmax) - vmin) / (vmax - vmin if vmax > vmin else 1.0)
+    colours = matplotlib.colormaps[cmap](np.where(shown, scale, 0))[..., :3] * 255
+    out = rgb.astype(np.float32)
+    out[shown] = (1 - alpha) * out[shown] + alpha * colours[shown]
+    return out.round().astype(np.uint8)
+
+
+def colour_bar_html(name, vmin, vmax, *, cmap="viridis"):
+    """A horizontal colour bar (CSS gradient) labelled with ``name`` and its range."""
+    import html
+
+    import matplotlib
+
+    stops = ", ".join("rgb(%d,%d,%d)" % tuple(int(255 * c) for c in matplotlib.colormaps[cmap](t)[:3])
+                      for t in np.linspace(0, 1, 9))
+    return (f"<div>{html.escape(name)}: <small>{vmin:.4g}</small> "
+            f"<span style='display:inline-block;width:160px;height:12px;vertical-align:middle;"
+            f"background:linear-gradient(to right, {stops})'></span> <small>{vmax:.4g}</small></div>")

@@ -32,8 +32,9 @@ class Viewer(W.VBox):
     """Slice viewer: see :func:`radnb.view.browse` (users never build it directly)."""
 
     def __init__(self, cases, *, size=512, window=None, level=None, mode="fill",
-                 opacity=0.4, plane="axial", dice=False):
+                 opacity=0.4, plane="axial", dice=False, heatmap=None):
         self._cases, self._size, self._dice = list(cases), int(size), dice
+        self._heatmap, self._heat = heatmap, None  # heatmap: {"image", "name", "cmap"}
         self._data, self._hold, self.last_error, self._shown_crop = None, False, None, None
         self.n_renders = 0
         lay = W.Layout(width="480px")
@@ -219,6 +220,12 @@ class Viewer(W.VBox):
             self.image_widget.value = b""
             return
         d = self._data
+        if self._heatmap is not None:
+            heat = _render.to_canonical(self._heatmap["image"])[0].astype(np.float64)
+            if heat.shape != d["image"].shape:
+                raise ValueError(f"heatmap has {heat.shape[::-1]} voxels but the image has "
+                                 f"{d['image'].shape[::-1]}; compute it on the image's grid.")
+            self._heat = (heat, float(np.nanmin(heat)), float(np.nanmax(heat)))
         with self._batch():
             presets = ["auto", "custom"] + (list(_render.CT_PRESETS) if d["modality"] == "CT" else [])
             self._preset_w.options = presets
@@ -291,7 +298,11 @@ class Viewer(W.VBox):
         items = [f"<span style='display:inline-block;width:12px;height:12px;"
                  f"background:rgb{_render.label_colour(i)};margin-right:4px'></span>{html.escape(n)}"
                  for i, (n, _) in enumerate(self._data["layers"])]
-        return "&nbsp; ".join(items) if items else "<i>no mask</i>"
+        text = "&nbsp; ".join(items) if items else "<i>no mask</i>"
+        if self._heat is not None:
+            text += _render.colour_bar_html(self._heatmap["name"], *self._heat[1:],
+                                            cmap=self._heatmap["cmap"])
+        return text
 
     # ----- drawing -------------------------------------------------------------------
     def render_array(self):
@@ -302,6 +313,10 @@ class Viewer(W.VBox):
                   for i, (_, layer) in enumerate(d["layers"])]
         grey = _render.apply_window(img2d, self.window, self.level)
         rgb = _render.overlay(grey, layers, opacity=self.opacity, mode=self.mode)
+        if self._heat is not None:
+            heat, vmin, vmax = self._heat
+            rgb = _render.heat_overlay(rgb, _render.take_slice(heat, plane, idx), vmin, vmax,
+                                       cmap=self._heatmap["cmap"])
         if self._point_on_w.value:
             r, c = self.point
             rgb[r, :] = rgb[:, c] = (255, 255, 0)

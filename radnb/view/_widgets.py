@@ -14,7 +14,8 @@ CT_PRESETS = _render.CT_PRESETS
 
 
 def browse(cohort_or_image, mask=None, *, validation=None, plane="axial", window=None,
-           level=None, mode="fill", opacity=0.4, size=512, modality=None):
+           level=None, mode="fill", opacity=0.4, size=512, modality=None, heatmap=None,
+           heatmap_cmap="viridis"):
     """Browse a cohort or one image with its mask, slice by slice.
 
     Parameters
@@ -39,6 +40,12 @@ def browse(cohort_or_image, mask=None, *, validation=None, plane="axial", window
         For a single image: CT gets the HU presets. Default: the manifest's
         ``modality`` column, else a guess (integer image with values below
         -50 = CT).
+    heatmap : SimpleITK.Image, optional
+        A float map on the grid of a single image (e.g. from
+        :func:`radnb.extract.feature_map`), drawn as a colour overlay where it
+        is finite (NaN = not drawn), with a colour bar next to the legend.
+    heatmap_cmap : str, default "viridis"
+        matplotlib colour map of ``heatmap``.
 
     Returns
     -------
@@ -73,8 +80,21 @@ def browse(cohort_or_image, mask=None, *, validation=None, plane="axial", window
     _check_display(plane, mode, opacity)
     check_option("modality", modality, (None, "CT", "MR"))
     cases = cases_from(cohort_or_image, mask, validation=validation, modality=modality)
+    heat = None
+    if heatmap is not None:
+        if len(cases) != 1 or not hasattr(heatmap, "GetSize"):
+            raise ValueError("heatmap= needs one image (not a cohort) and a SimpleITK image on its "
+                             f"grid, e.g. radnb.extract.feature_map(image, mask); got "
+                             f"{type(heatmap).__name__} with {len(cases)} cases.")
+        import matplotlib
+
+        if heatmap_cmap not in matplotlib.colormaps:
+            raise ValueError(f"heatmap_cmap {heatmap_cmap!r} is not a matplotlib colour map; use "
+                             "e.g. 'viridis', 'magma' or 'coolwarm'.")
+        name = heatmap.GetMetaData("radnb_feature") if heatmap.HasMetaDataKey("radnb_feature") else "map"
+        heat = {"image": heatmap, "name": name, "cmap": heatmap_cmap}
     return Viewer(cases, size=size, window=window, level=level, mode=mode, opacity=opacity,
-                  plane=plane)
+                  plane=plane, heatmap=heat)
 
 
 def compare(image, masks, *, plane="axial", mode="contour", opacity=0.9, size=512, modality=None):
