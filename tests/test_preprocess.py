@@ -249,3 +249,29 @@ def test_zscore_matches_pyradiomics_normalize_image(pyradiomics_dir):
     _keeps_grid(ours, image)
     theirs = imageoperations.normalizeImage(image, normalizeScale=100)
     np.testing.assert_allclose(_arr(ours), _arr(theirs), rtol=1e-5, atol=1e-3)
+
+
+def test_compare_before_after_uses_one_ct_window_for_hu():
+    # Clipped CT has no value below -50 HU, which the viewer would window like MR (percentiles):
+    # with units="HU" both panels must use the same soft-tissue window (issue 18).
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from radnb.view import CT_PRESETS
+
+    matplotlib.use("Agg")
+    arr = np.full((8, 20, 20), 50, dtype=np.int16)  # 50 HU = the mediastinal level
+    arr[:, :, :5] = -1000  # air on one side
+    arr[:, :, 15:] = 300  # bone-like on the other
+    image = sitk.GetImageFromArray(arr)
+    image.SetSpacing((0.8, 0.8, 2.5))
+    clipped = pp.clip_hu(image, lower=0, upper=300)
+    width, level = CT_PRESETS["mediastinum"]
+    assert level == 50.0
+    for units, expected in (("HU", 0.5), (None, 50 / 300)):  # None: percentiles 0-300 HU
+        fig = pp.compare_before_after(image, clipped, plane="axial", units=units, histogram=False)
+        rgb = np.asarray(fig.get_axes()[1].get_images()[0].get_array(), dtype=float)
+        h, w = rgb.shape[:2]
+        centre = rgb[h // 2, w // 2, 0] / (255.0 if rgb.max() > 1.5 else 1.0)
+        assert abs(centre - expected) < 0.03, (units, centre)
+    plt.close("all")

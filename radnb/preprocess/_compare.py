@@ -47,6 +47,16 @@ def _matching_index(after, plane, point):
     return int(np.clip(idx, 0, arr.shape[axis] - 1))
 
 
+def _soft_tissue_window():
+    """(lowest, highest) HU of the mediastinal preset (as radnb.view); a fixed fallback without it."""
+    try:
+        from radnb.view import CT_PRESETS
+    except ImportError:  # radnb.view not installed
+        return (-125.0, 225.0)
+    width, level = CT_PRESETS["mediastinum"]
+    return (level - width / 2, level + width / 2)
+
+
 def _draw(image, mask, plane, index, window, ax):
     try:
         from radnb.view import plot_slice
@@ -117,7 +127,9 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
         the middle slice.
     titles : (str, str)
     window : (float, float), optional
-        Display range for both; default: 1st-99th percentile of each image.
+        Display range for both. Default: with ``units="HU"`` the mediastinal
+        (soft-tissue) CT window of :data:`radnb.view.CT_PRESETS` for both
+        panels; otherwise a window chosen per image (1st-99th percentile).
     histogram : bool, default True
         Add a row of intensity histograms.
     units : str, optional
@@ -144,6 +156,7 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
         raise ValueError(f"window must be (lowest, highest) intensity shown; got {window!r}.")
     if units is not None and not isinstance(units, str):
         raise TypeError(f"units must be a string such as 'HU' or None; got {units!r}.")
+    window = _soft_tissue_window() if window is None and units == "HU" else window
     mask_after = None
     if mask is not None:
         if not _same_grid(before, mask):  # e.g. a mask drawn on the resampled image
