@@ -353,6 +353,18 @@ def test_radscore_formula_and_summary_agree_with_model_and_statsmodels(planted_m
     np.testing.assert_allclose(table["OR"], np.exp(ref.params), rtol=1e-6)
     np.testing.assert_allclose(table["p-val"], ref.pvalues, rtol=1e-6)
     np.testing.assert_allclose(table["OR_low"], np.exp(ref.conf_int()[0]), rtol=1e-6)
+    # the printed means and SDs are the training mean and population SD (ddof=0) of each feature,
+    # so a reader can recompute the Rad-score from raw values (and so does coef_raw)
+    text = res.formula(digits=8)
+    rows = dict(re.findall(r"^  (\S+)\s+(\S+\s+\S+)$", text, flags=re.M)[1:])
+    assert set(rows) == set(res.selected)
+    for name, pair in rows.items():
+        mean, sd = map(float, pair.split())
+        assert mean == pytest.approx(X[name].mean(), rel=1e-5)
+        assert sd == pytest.approx(X[name].std(ddof=0), rel=1e-5)
+    tab = res.scaling
+    raw = tab.attrs["intercept_raw"] + X[res.selected] @ tab["coef_raw"]
+    np.testing.assert_allclose(raw, res.radscore(X), atol=1e-6)
 
 
 def test_radscore_on_noise_is_honest():
