@@ -35,9 +35,9 @@ def interpret_p(p, what, *, alpha=0.05):
     Examples
     --------
     >>> interpret_p(0.16, "the two AUCs differ")
-    'p = 0.160: no evidence at the 5% level that the two AUCs differ; this does not show that they are equal or that there is no relation (the study may be too small to see it).'
+    'p = 0.160: no evidence at the 5% level that the two AUCs differ; this does not show that there is no difference or no relation (the study may be too small to see it).'
     >>> interpret_p(0.0004, "age differs between the groups")
-    'p < 0.001: evidence at the 5% level that age differs between the groups; the p-value says nothing about how large or clinically important the difference is.'
+    'p < 0.001: evidence at the 5% level that age differs between the groups; the p-value says nothing about how large or clinically important the effect is.'
     """
     p = float(p)
     if not np.isfinite(p):
@@ -50,9 +50,9 @@ def interpret_p(p, what, *, alpha=0.05):
     level = f"{100 * alpha:g}%"
     if p < alpha:
         return (f"{format_p(p)}: evidence at the {level} level that {what}; the p-value says "
-                "nothing about how large or clinically important the difference is.")
+                "nothing about how large or clinically important the effect is.")
     return (f"{format_p(p)}: no evidence at the {level} level that {what}; this does not show "
-            "that they are equal or that there is no relation (the study may be too small to see it).")
+            "that there is no difference or no relation (the study may be too small to see it).")
 
 
 def _calibration_slope(y, p):
