@@ -82,6 +82,7 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     flat = result.to_frame().astype(str)
     record("stats.table_one", groupby=groupby, n=len(df), variables=list(result.tests.index.astype(str)),
+           tests=[str(v) for v in result.tests["test"]],
            columns=list(flat.columns), rows=flat.to_numpy().tolist())
     return result
 
