@@ -53,8 +53,36 @@ def clinical():
     })
 
 
+def test_table_one_default_is_rank_based_without_a_pretest(clinical):
+    # No Shapiro-Wilk pretest by default (Rochon et al. BMC Med Res Methodol 2012;12:81):
+    # every continuous variable -> median [Q1,Q3] and Mann-Whitney U (scipy.stats.mannwhitneyu),
+    # even the normal-looking age.
+    t1 = stats.table_one(clinical, groupby="group", columns=["age", "psa", "sex"])
+    g = [clinical[clinical.group == k] for k in ("A", "B")]
+    assert ss.shapiro(g[0].age).pvalue > 0.05  # a pretest would have picked the t-test here
+    for col in ("age", "psa"):
+        assert t1.tests.loc[col, "summary"] == "median [Q1,Q3]"
+        assert t1.tests.loc[col, "test"] == "Mann-Whitney U"
+        assert t1.tests.loc[col, "p-val"] == pytest.approx(
+            ss.mannwhitneyu(g[0][col], g[1][col], alternative="two-sided").pvalue, rel=1e-12)
+    # 3 groups -> Kruskal-Wallis (scipy.stats.kruskal)
+    t3 = stats.table_one(clinical, groupby="site", columns=["age"])
+    assert t3.tests.loc["age", "test"] == "Kruskal-Wallis"
+    assert t3.tests.loc["age", "p-val"] == pytest.approx(
+        ss.kruskal(*[clinical[clinical.site == k].age for k in ("s1", "s2", "s3")]).pvalue, rel=1e-12)
+    # nonnormal=[] -> mean (SD) and Welch's t-test for every continuous variable
+    tw = stats.table_one(clinical, groupby="group", columns=["age", "psa"], nonnormal=[])
+    assert set(tw.tests["summary"]) == {"mean (SD)"}
+    assert tw.tests.loc["psa", "p-val"] == pytest.approx(
+        ss.ttest_ind(g[0].psa, g[1].psa, equal_var=False).pvalue, rel=1e-12)
+    with pytest.raises(ValueError, match="nonnormal must be one of 'shapiro'"):
+        stats.table_one(clinical, groupby="group", columns=["age"], nonnormal="normality")
+
+
 def test_table_one_two_groups_pvalues_match_scipy(clinical):
-    t1 = stats.table_one(clinical, groupby="group", columns=["age", "psa", "sex", "stage", "rare"])
+    # the (discouraged) Shapiro-Wilk pretest, on request
+    t1 = stats.table_one(clinical, groupby="group", columns=["age", "psa", "sex", "stage", "rare"],
+                         nonnormal="shapiro")
     g = [clinical[clinical.group == k] for k in ("A", "B")]
     tests = t1.tests
     # normal-looking age -> Welch's t-test (scipy.stats.ttest_ind, equal_var=False)
@@ -89,7 +117,7 @@ def test_table_one_html_escapes_less_than_but_table_keeps_it():
     rng = np.random.default_rng(0)
     g = rng.choice(["A", "B"], 200)
     df = pd.DataFrame({"age": rng.normal(60, 5, 200) + (g == "B") * 6, "group": g})
-    t1 = stats.table_one(df, groupby="group")
+    t1 = stats.table_one(df, groupby="group", nonnormal=[])
     assert t1.tests.loc["age", "p-val"] < 0.001  # Welch t-test, checked against scipy above
     p_col = [c for c in t1.table.columns if c[-1] == "P-Value"][0]
     assert t1.table.loc[("age, mean (SD)", ""), p_col] == "<0.001"
@@ -119,7 +147,8 @@ def test_table_one_three_groups_anova_and_kruskal(clinical):
 
 
 def test_table_one_real_asah_data(asah):
-    t1 = stats.table_one(asah, groupby="outcome", columns=["age", "gender", "wfns", "s100b"])
+    t1 = stats.table_one(asah, groupby="outcome", columns=["age", "gender", "wfns", "s100b"],
+                         nonnormal="shapiro")
     poor, good = asah[asah.poor == 1], asah[asah.poor == 0]
     # s100b is skewed (Shapiro-Wilk rejects) -> median [IQR] and Mann-Whitney U
     assert t1.tests.loc["s100b", "test"] == "Mann-Whitney U"
@@ -324,6 +353,18 @@ def test_radscore_formula_and_summary_agree_with_model_and_statsmodels(planted_m
     np.testing.assert_allclose(table["OR"], np.exp(ref.params), rtol=1e-6)
     np.testing.assert_allclose(table["p-val"], ref.pvalues, rtol=1e-6)
     np.testing.assert_allclose(table["OR_low"], np.exp(ref.conf_int()[0]), rtol=1e-6)
+    # the printed means and SDs are the training mean and population SD (ddof=0) of each feature,
+    # so a reader can recompute the Rad-score from raw values (and so does coef_raw)
+    text = res.formula(digits=8)
+    rows = dict(re.findall(r"^  (\S+)\s+(\S+\s+\S+)$", text, flags=re.M)[1:])
+    assert set(rows) == set(res.selected)
+    for name, pair in rows.items():
+        mean, sd = map(float, pair.split())
+        assert mean == pytest.approx(X[name].mean(), rel=1e-5)
+        assert sd == pytest.approx(X[name].std(ddof=0), rel=1e-5)
+    tab = res.scaling
+    raw = tab.attrs["intercept_raw"] + X[res.selected] @ tab["coef_raw"]
+    np.testing.assert_allclose(raw, res.radscore(X), atol=1e-6)
 
 
 def test_radscore_on_noise_is_honest():
@@ -609,3 +650,71 @@ def test_sample_size_criteria_hold_at_the_returned_n():
 def test_sample_size_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         stats.sample_size(**kwargs)
+
+
+# --------------------------------------------------------------------------- reporting
+def test_interpret_p_never_reads_a_large_p_as_no_relation():
+    s = stats.interpret_p(0.16, "the two AUCs differ")
+    assert s.startswith("p = 0.160: no evidence at the 5% level that the two AUCs differ")
+    assert "does not show that there is no difference or no relation" in s
+    s = stats.interpret_p(0.003, "age differs", alpha=0.01)
+    assert s.startswith("p = 0.003: evidence at the 1% level that age differs")
+    assert stats.interpret_p(1e-7, "x").startswith("p < 0.001: evidence")
+    for bad in (1.2, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="p must"):
+            stats.interpret_p(bad, "x")
+    with pytest.raises(ValueError, match="what must describe"):
+        stats.interpret_p(0.2, "")
+
+
+def test_bootstrap_optimism_matches_a_plain_reimplementation():
+    # Harrell FE, Lee KL, Mark DB. Stat Med 1996;15:361-87 (steps as in Steyerberg, Clinical
+    # Prediction Models 2019, ch. 5.3), written out directly with sklearn and statsmodels.
+    import statsmodels.api as sm
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    n = 90
+    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=list("abcd"))
+    y = (0.8 * X["a"] - 0.5 * X["b"] + rng.normal(size=n) > 0).astype(int).to_numpy()
+    est = LogisticRegression(C=np.inf, max_iter=1000)
+    tab = stats.bootstrap_optimism(est, X, y, n_boot=40, seed=7)
+
+    def slope(yy, pp):
+        lp = np.log(pp / (1 - pp))
+        return sm.Logit(yy, sm.add_constant(lp)).fit(disp=0).params[1]
+
+    full = LogisticRegression(C=np.inf, max_iter=1000).fit(X, y).predict_proba(X)[:, 1]
+    draws = np.random.default_rng(7)
+    opt = {"AUC": [], "slope": [], "Brier": []}
+    for _ in range(40):
+        i = draws.integers(0, n, n)
+        m = LogisticRegression(C=np.inf, max_iter=1000).fit(X.iloc[i], y[i])
+        pb, po = m.predict_proba(X.iloc[i])[:, 1], m.predict_proba(X)[:, 1]
+        opt["AUC"].append(roc_auc_score(y[i], pb) - roc_auc_score(y, po))
+        opt["slope"].append(slope(y[i], pb) - slope(y, po))
+        opt["Brier"].append(np.mean((pb - y[i]) ** 2) - np.mean((po - y) ** 2))
+    assert tab.attrs["n_boot"] == 40
+    assert tab.loc["AUC", "apparent"] == pytest.approx(roc_auc_score(y, full), rel=1e-12)
+    assert tab.loc["AUC", "corrected"] == pytest.approx(
+        roc_auc_score(y, full) - np.mean(opt["AUC"]), rel=1e-9)
+    assert tab.loc["calibration_slope", "optimism"] == pytest.approx(np.mean(opt["slope"]), rel=1e-6)
+    assert tab.loc["Brier", "optimism"] == pytest.approx(np.mean(opt["Brier"]), rel=1e-9)
+    # an unpenalised logistic model is perfectly calibrated on its own data: apparent slope 1
+    assert tab.loc["calibration_slope", "apparent"] == pytest.approx(1.0, abs=1e-3)
+    assert tab.loc["calibration_slope", "corrected"] < 1  # shrinkage needed out of sample
+
+
+def test_bootstrap_optimism_removes_most_of_the_optimism_on_noise():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 15))
+    y = np.arange(60) % 2
+    tab = stats.bootstrap_optimism(LogisticRegression(C=np.inf, max_iter=2000), X, y,
+                                   n_boot=60, seed=0)
+    assert tab.loc["AUC", "apparent"] > 0.8  # 15 noise predictors, 60 patients: overfit
+    assert tab.loc["AUC", "corrected"] < tab.loc["AUC", "apparent"] - 0.15
+    with pytest.raises(ValueError, match="X has 60 rows but y has 59"):
+        stats.bootstrap_optimism(LogisticRegression(), X, y[:59])

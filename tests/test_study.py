@@ -165,6 +165,8 @@ def test_methods_text_uses_the_recorded_numbers(demo):
     assert f"fixed bin width of {bw:g}" in table.loc[23, "text"]
     p = demo["delong"]["p-val"].item()
     assert radnb._utils.formatting.format_p(p, prefix="P") in text  # noqa: SLF001
+    # Table 1's tests, as table_one recorded them (rank test by default, no pretest)
+    assert "with the Chi-squared and Mann-Whitney U test(s), chosen in advance" in text
 
 
 def test_chinese_methods_use_standard_terms(demo):

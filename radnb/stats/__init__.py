@@ -10,6 +10,9 @@
 * :func:`radscore_model` - LASSO Rad-score in nested cross-validation.
 * :func:`fit_logistic`, :class:`Nomogram`, :func:`plot_nomogram` - combined
   clinical + Rad-score model drawn as a nomogram.
+* :func:`interpret_p` - one sentence reading a p-value (never "no relation");
+  :func:`bootstrap_optimism` - Harrell's optimism-corrected AUC, calibration
+  slope and Brier score.
 * :func:`leakage_demo` - why selection must happen inside cross-validation.
 * :func:`sample_size` - minimum sample size of a prediction model (Riley et al.
   BMJ 2020), per criterion.
@@ -30,6 +33,7 @@ from radnb.stats._radscore_result import RadscoreResult
 from radnb.stats._missing import missingness, MissingnessResult, MissingValueFilter
 from radnb.stats._nomogram import fit_logistic, Nomogram
 from radnb.stats._sample_size import sample_size
+from radnb.stats._reporting import interpret_p, bootstrap_optimism
 
 __all__ = [
     "missingness",
@@ -49,4 +53,6 @@ __all__ = [
     "Nomogram",
     "plot_nomogram",
     "sample_size",
+    "interpret_p",
+    "bootstrap_optimism",
 ]

@@ -17,12 +17,19 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
               normal_alpha=0.05, decimals=1, pval=True, labels=None):
     """Table 1: patient characteristics, overall and by group, with p-values.
 
-    Continuous variables are shown as mean (SD), or as median [Q1,Q3] when
-    listed in ``nonnormal`` (default: when a Shapiro-Wilk test rejects normality
-    at ``normal_alpha`` in any group). Categorical variables are n (%).
-    p-values: Welch's t-test (2 groups) or one-way ANOVA for normal variables;
-    Mann-Whitney U (2 groups) or Kruskal-Wallis otherwise; chi-square for
-    categories, Fisher's exact test for a 2x2 table with an expected count < 5.
+    The test for each variable is chosen before looking at the data, not by a
+    normality pretest. By default every continuous variable is summarised as
+    median [Q1,Q3] and compared with a rank test (Mann-Whitney U for 2 groups,
+    Kruskal-Wallis for 3+), which is valid whatever the shape of the
+    distribution. Variables listed in ``nonnormal`` are the rank-based ones:
+    pass ``nonnormal=[]`` to show every continuous variable as mean (SD) with
+    Welch's t-test (2 groups) or one-way ANOVA, or a list to choose per
+    variable. ``nonnormal="shapiro"`` restores the Shapiro-Wilk pretest at
+    ``normal_alpha``; it is discouraged (the choice then depends on the sample
+    size and the pretest changes the error rate of the second test; Rochon et
+    al. 2012). Categorical variables are n (%), chi-square test, or Fisher's
+    exact test for a 2x2 table with an expected count < 5. The test used is in
+    ``.tests["test"]``: state it in the Methods.
 
     Parameters
     ----------
@@ -34,9 +41,12 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
         Variables to show (default: all but ``groupby``).
     categorical : list of str, optional
         Default: text/boolean columns and whole numbers with at most 5 values.
-    nonnormal : list of str, optional
-        Continuous variables to summarise as median [Q1,Q3] and test rank-based.
+    nonnormal : list of str or "shapiro", optional
+        Continuous variables to summarise as median [Q1,Q3] and test rank-based
+        (default: all of them; ``[]``: none, i.e. mean (SD) and Welch / ANOVA;
+        ``"shapiro"``: decided by a Shapiro-Wilk pretest, discouraged).
     normal_alpha : float, default 0.05
+        Level of the Shapiro-Wilk pretest; used only with ``nonnormal="shapiro"``.
     decimals : int, default 1
     pval : bool, default True
     labels : dict, optional
@@ -52,7 +62,9 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
     ----------
     Pollard TJ et al. tableone: an open source Python package for producing
     summary statistics for research papers. JAMIA Open 2018;1:26-31.
-    Shapiro SS, Wilk MB. Biometrika 1965;52:591-611.
+    Rochon J, Gondan M, Kieser M. To test or not to test: preliminary assessment
+    of normality when comparing two independent samples. BMC Med Res Methodol
+    2012;12:81.
 
     Examples
     --------
@@ -61,6 +73,8 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
     ...                    "outcome": [0, 1, 0, 1, 0, 1]})
     >>> t1 = table_one(df, groupby="outcome")
     >>> t1.tests.loc["age", "test"]
+    'Mann-Whitney U'
+    >>> table_one(df, groupby="outcome", nonnormal=[]).tests.loc["age", "test"]
     'Welch’s T-test'
     """
     result = make_table_one(df, groupby, columns, categorical, nonnormal, normal_alpha=normal_alpha,
@@ -68,6 +82,7 @@ def table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, 
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     flat = result.to_frame().astype(str)
     record("stats.table_one", groupby=groupby, n=len(df), variables=list(result.tests.index.astype(str)),
+           tests=[str(v) for v in result.tests["test"]],
            columns=list(flat.columns), rows=flat.to_numpy().tolist())
     return result
 

@@ -115,13 +115,48 @@ class RadscoreResult:
         """0/1 prediction (probability >= ``threshold``) for new rows; columns matched by name."""
         return (self.predict_proba(table) >= threshold).astype(int)
 
+    @property
+    def scaling(self):
+        """The numbers a paper needs to recompute the Rad-score (one row per selected feature).
+
+        Columns: ``coef`` (per SD, as in :meth:`formula`), ``mean`` and ``SD``
+        (of the training data, as the model's ``StandardScaler`` learnt them:
+        population SD, ``ddof=0``; after ComBat when the model harmonises), and
+        ``coef_raw`` = ``coef / SD``, the weight per unit of the raw feature.
+        ``attrs["intercept_raw"]`` is the matching intercept
+        ``intercept - sum(coef * mean / SD)``.
+        """
+        scale = self.model.named_steps["scale"]
+        names = list(scale.feature_names_in_)
+        mean = pd.Series(scale.mean_, index=names).reindex(self.selected)
+        sd = pd.Series(scale.scale_, index=names).reindex(self.selected)
+        coef = self.coefficients["coef"]
+        out = pd.DataFrame({"coef": coef, "mean": mean, "SD": sd, "coef_raw": coef / sd})
+        out.attrs["intercept_raw"] = float(self.intercept - (coef * mean / sd).sum())
+        return out
+
     def formula(self, digits=3):
-        """The Rad-score as text: intercept + coefficients x standardised features."""
+        """The Rad-score as text, with the mean and SD of every feature (what a paper needs).
+
+        Examples
+        --------
+        >>> print(res.formula())  # doctest: +SKIP
+        Rad-score = -0.412 + 0.871 * z(original_firstorder_Entropy) ...
+        """
         terms = [f"{self.intercept:.{digits}f}"]
         for name, c in self.coefficients["coef"].items():
             terms.append(f"{'-' if c < 0 else '+'} {abs(c):.{digits}f} * z({name})")
-        return ("Rad-score = " + " ".join(terms) + "\nwhere z(x) = (x - mean) / SD, with the "
-                "mean and SD of the training data (model.named_steps['scale']).")
+        text = "Rad-score = " + " ".join(terms)
+        if not self.selected:
+            return text + "\n(no feature selected: the Rad-score is a constant)"
+        tab = self.scaling
+        width = max(len(n) for n in tab.index)
+        combat = " after ComBat harmonisation" if "combat" in self.model.named_steps else ""
+        lines = [text, f"where z(x) = (x - mean) / SD, with the mean and SD of the {len(self.y)} "
+                 f"training patients{combat} (SD with ddof=0):",
+                 f"  {'feature':<{width}}  {'mean':>12}  {'SD':>12}"]
+        lines += [f"  {n:<{width}}  {r['mean']:>12.6g}  {r['SD']:>12.6g}" for n, r in tab.iterrows()]
+        return "\n".join(lines)
 
     def _design(self):
         """The standardised selected features, as the final model sees them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb._utils.validation import check_columns, check_range
+from radnb._utils.validation import check_columns, check_option, check_range
 
 __all__ = ["TableOneResult", "make_table_one", "guess_categorical", "guess_nonnormal"]
 
@@ -118,7 +118,10 @@ def make_table_one(df, groupby=None, columns=None, categorical=None, nonnormal=N
     check_columns(df, columns, what="clinical table")
     categorical = guess_categorical(df, columns) if categorical is None else list(categorical)
     continuous = [c for c in columns if c not in categorical]
-    if nonnormal is None:
+    if nonnormal is None:  # explicit default: every continuous variable rank-based
+        nonnormal = list(continuous)
+    elif isinstance(nonnormal, str):
+        check_option("nonnormal", nonnormal, ["shapiro"])
         nonnormal = guess_nonnormal(df, continuous, groupby, normal_alpha)
     nonnormal = list(nonnormal)
     htest = None

@@ -312,9 +312,16 @@ def m_statistics(c, lang):
         parts.append(t(lang, f"external validation held out site(s) {join(sites, lang)} "
                              "(models trained on the other sites)",
                        f"外部验证依次留出中心{join(sites, lang)}（模型在其余中心训练）"))
+    tests = sorted({str(n).split(" (")[0] for n in c.get(T1, "tests", []) or [] if n and str(n) != "nan"})
+    if tests:
+        parts.append(t(lang, f"patient characteristics were compared between groups with the "
+                             f"{join(tests, lang)} test(s), chosen in advance without a normality "
+                             "pretest",
+                       f"组间临床特征比较采用{join(tests, lang)}检验（预先确定，未做正态性预检验）"))
     if not parts:
         return None
     text = join(parts, lang)
+    text = text[:1].upper() + text[1:]
     return t(lang, text + ". Analyses used Python with scikit-learn [sklearn] and statsmodels; "
                           "two-sided P < .05 was considered significant.",
              text + "。统计分析采用Python（scikit-learn [sklearn]、statsmodels），"
