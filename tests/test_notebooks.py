@@ -30,6 +30,10 @@ def test_notebook_stored_clean_with_learning_goal(path):
     assert "filterwarnings(\"ignore\")" not in text and "def " not in text, (
         f"{path.name}: notebooks call radnb; helpers and warning filters belong in the package"
     )
+    prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "<details>" in prose and "</details>" in prose, (
+        f"{path.name} needs exercises with the solution hidden in a <details> block"
+    )
     private = sorted(set(re.findall(r"radnb(?:\.\w+)*\._[a-z]\w*", text)))
     assert not private, f"{path.name} uses private names {private}; use the public API"
 
