@@ -52,10 +52,16 @@ def test_combat_matches_neurocombat_reference(reference_dir, name):
         ref_batch=1 if "batchref" in name else None,
         covariates=gender if "_adjusted" in name else None,
     )
-    out = combat(features, batch, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = combat(features, batch, **kwargs)
     assert out.shape == features.shape
     assert out.index.equals(features.index) and out.columns.equals(features.columns)
     np.testing.assert_allclose(out.to_numpy(), expected, atol=1e-6, rtol=0)
+    # the positivity guard speaks exactly when a strictly positive feature went <= 0
+    went_negative = ((features > 0).all() & (out <= 0).any()).any()
+    warned = any("strictly positive" in str(w.message) for w in caught)
+    assert warned == bool(went_negative)
 
 
 @pytest.mark.data
