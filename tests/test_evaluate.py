@@ -58,7 +58,7 @@ def test_auc_equals_sklearn_and_bootstrap_ci_is_close_to_delong(asah):
 
 def test_delong_variance_equals_brute_force_structural_components(rng):
     """DeLong (1988) eq. via the O(m n) placement values, against the fast Sun & Xu form."""
-    from radnb.evaluate import _roc
+    from radnb._utils import roc as _roc
 
     y = rng.integers(0, 2, 60)
     s = np.round(rng.normal(size=60) + y, 1)  # ties on purpose
@@ -375,7 +375,7 @@ def test_bootstrap_ci_does_not_compute_delong_variance(monkeypatch, rng):
     def boom(*args):
         raise AssertionError("DeLong variance computed for method='bootstrap'")
 
-    monkeypatch.setattr(_diagnostic._roc, "delong", boom)
+    monkeypatch.setattr(_diagnostic.roc_core, "delong", boom)
     y = np.repeat([0, 1], 30)
     r = ev.roc_auc_ci(y, y + rng.normal(size=60), method="bootstrap", n_boot=200).iloc[0]
     assert r["SE"] > 0 and r["ci_low"] < r["AUC"] < r["ci_high"]

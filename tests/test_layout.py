@@ -73,7 +73,8 @@ def import_graph() -> dict[str, set[str]]:
                 if node.level:
                     anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
-                targets = [f"{base}.{a.name}" for a in node.names]
+                # ``from pkg import x`` runs ``pkg/__init__`` first, whatever x is
+                targets = [base] + [f"{base}.{a.name}" for a in node.names]
             for target in targets:
                 if target == "radnb" or not target.startswith("radnb."):
                     continue

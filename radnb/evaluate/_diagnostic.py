@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from radnb.evaluate import _roc
+import radnb._utils.roc as roc_core
+import radnb.evaluate._roc as _roc
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_option
 
@@ -90,14 +91,14 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=None, n_boot=2000, seed=0
             f"roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
             "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC.",
             UserWarning, stacklevel=2)
-        auc, se, low, high = float(_roc.auc(pos, neg)[0]), np.nan, np.nan, np.nan
+        auc, se, low, high = float(roc_core.auc(pos, neg)[0]), np.nan, np.nan, np.nan
     elif method == "delong":
-        aucs, cov = _roc.delong(pos, neg)
+        aucs, cov = roc_core.delong(pos, neg)
         auc, se = float(aucs[0]), float(np.sqrt(cov[0, 0]))
         z = norm.ppf(1 - alpha / 2)
         low, high = max(0.0, auc - z * se), min(1.0, auc + z * se)
     else:  # no DeLong variance: the bootstrap gives both SE and interval
-        auc = float(_roc.auc(pos, neg)[0])
+        auc = float(roc_core.auc(pos, neg)[0])
         boot = _roc.bootstrap_auc(pos, neg, n_boot, seed)[:, 0]
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         se = float(boot.std(ddof=1))
@@ -149,7 +150,7 @@ def delong_test(y_true, score_a, score_b, alpha=None, *, confidence=0.95):
     alpha = 1 - confidence
     y, (a, b) = _check_scores(y_true, score_a, score_b)
     pos, neg = _roc.split_scores(y, a, b)
-    auc, cov = _roc.delong(pos, neg)
+    auc, cov = roc_core.delong(pos, neg)
     diff = auc[0] - auc[1]
     se = float(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]))
     z = diff / se if se > 0 else np.nan

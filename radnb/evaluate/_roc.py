@@ -1,4 +1,4 @@
-"""ROC arithmetic: DeLong variance (fast algorithm), bootstrap, binomial CIs.
+"""ROC arithmetic beyond AUC and DeLong (those are in radnb._utils.roc): bootstrap, binomial CIs.
 
 Public functions live in :mod:`radnb.evaluate`.
 """
@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.roc import auc, delong  # noqa: F401  (moved down: stats needs them too)
 
-__all__ = ["auc", "delong", "bootstrap_auc", "wilson_ci", "clopper_pearson_ci", "roc_points",
+__all__ = ["bootstrap_auc", "wilson_ci", "clopper_pearson_ci", "roc_points",
            "split_scores"]
 
 

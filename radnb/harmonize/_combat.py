@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from radnb.harmonize import _combat_math as _combat
+import radnb.harmonize._combat_math as _combat
 from radnb._utils.features import feature_columns
 from radnb._utils.validation import check_columns
 from radnb.harmonize._guards import warn_lost_positivity, warn_site_outcome

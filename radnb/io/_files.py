@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from radnb.io import _dicom
+import radnb.io._dicom as _dicom
 
 
 SUPPORTED_FORMATS = (
@@ -336,7 +336,7 @@ def _read_dicom_object(path: Path):
 def _read_dicom_mask(ds, path, reference, roi, label):
     import SimpleITK as sitk
 
-    from radnb.io import _dicom_masks as dm
+    import radnb.io._dicom_masks as dm
 
     number = dm.choose_roi(ds, roi, label)
     if reference is None:

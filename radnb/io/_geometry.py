@@ -140,7 +140,7 @@ def frame_of_reference(path, series_uid=None):
     """DICOM Frame of Reference UID of an image series folder, a DICOM file, or None."""
     from pathlib import Path
 
-    from radnb.io import _dicom
+    import radnb.io._dicom as _dicom
 
     path = Path(path)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radnb.io import _dicom
+import radnb.io._dicom as _dicom
 
 __all__ = ["read_pet_suv"]
 

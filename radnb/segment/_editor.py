@@ -15,8 +15,8 @@ import json
 import ipywidgets as W
 import numpy as np
 
-from radnb.segment import _editor_io as eio
-from radnb.segment import _editor_ops as ops
+import radnb.segment._editor_io as eio
+import radnb.segment._editor_ops as ops
 from radnb.view import _render
 from radnb.segment._editor_tools import EditorTools
 from radnb.view._viewer import Viewer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb.segment import _editor_ops as ops
+import radnb.segment._editor_ops as ops
 from radnb.view import _render
 
 __all__ = ["EditorTools"]

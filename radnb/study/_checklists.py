@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from radnb.study import _text as T
+import radnb.study._text as T
 from radnb.study._facts import Collector, evidence_text
 from radnb.study._results import flow_counts, r_auc, r_calibration, r_external, r_features, r_model
 

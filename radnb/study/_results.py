@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from radnb._utils.formatting import format_p
-from radnb.study import _text as T
+import radnb.study._text as T
 from radnb.study._facts import Collector
 from radnb.study._text import COH, EXT, ICCF, RS, T1, ci, f2, join, t
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radnb.view import _render
+import radnb.view._render as _render
 from radnb._utils.validation import check_range
 
 # Candidate bin widths: "nice" numbers, as people choose them by hand.

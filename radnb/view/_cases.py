@@ -177,7 +177,7 @@ def load_case(case):
     ``(name, boolean LPS array)``) and ``problems`` (text about masks that
     could not be shown).
     """
-    from radnb.view import _render
+    import radnb.view._render as _render
 
     image = read_image(case["image"], case.get("series_uid"))
     if image.GetDimension() != 3:

@@ -6,7 +6,7 @@ import html
 
 import numpy as np
 
-from radnb.view import _render
+import radnb.view._render as _render
 
 _BORDER = {"ok": "#2e7d32", "warning": "#e69f00", "error": "#c62828", "unknown": "#999"}
 

@@ -13,7 +13,7 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from radnb.view import _render
+import radnb.view._render as _render
 from radnb.view._cases import SYMBOL, load_case
 from radnb.view._slice_canvas import SliceCanvas
 

@@ -166,7 +166,7 @@ def _intensity_range(img):
     """Initial ``cal_min``/``cal_max``: CT mediastinum window, else 1st-99th percentile."""
     import SimpleITK as sitk
 
-    from radnb.view import _render
+    import radnb.view._render as _render
     from radnb.view._cases import guess_modality
 
     array = sitk.GetArrayViewFromImage(img)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb.view import _render
+import radnb.view._render as _render
 from radnb._utils.validation import check_option, check_range
 
 
