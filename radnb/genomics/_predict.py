@@ -48,9 +48,13 @@ class GenomicsModelResult:
         return self.metrics.to_html(index=False)
 
 
-def _design(features, target, columns):
+def _design(features, target, columns, *, outer_cv, inner_cv, confidence):
+    """Checked settings, then (case ids, feature matrix, target) with no missing value."""
     import pandas as pd
 
+    check_range("outer_cv", outer_cv, 2)
+    check_range("inner_cv", inner_cv, 2)
+    check_range("confidence", confidence, 0, 1, inclusive=False)
     if isinstance(features, pd.DataFrame) and "case_id" not in features.columns:
         features = features.rename_axis("case_id").reset_index()
     check_columns(features, ["case_id"], what="features")
@@ -119,11 +123,9 @@ def subtype_model(features, target, *, columns=None, outer_cv=5, inner_cv=5, n_b
 
     from radnb.evaluate import roc_auc_ci
 
-    check_range("outer_cv", outer_cv, 2)
-    check_range("inner_cv", inner_cv, 2)
-    check_range("confidence", confidence, 0, 1, inclusive=False)
+    ids, X, y = _design(features, target, columns, outer_cv=outer_cv, inner_cv=inner_cv,
+                        confidence=confidence)
     alpha = 1 - confidence
-    ids, X, y = _design(features, target, columns)
     classes = sorted(y.unique().tolist())
     if len(classes) < 2:
         raise ValueError(f"target has one class only ({classes}); a model needs 2 or more.")
@@ -243,11 +245,9 @@ def radscore_regression(features, target, *, columns=None, outer_cv=5, inner_cv=
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    check_range("outer_cv", outer_cv, 2)
-    check_range("inner_cv", inner_cv, 2)
-    check_range("confidence", confidence, 0, 1, inclusive=False)
+    ids, X, y = _design(features, target, columns, outer_cv=outer_cv, inner_cv=inner_cv,
+                        confidence=confidence)
     alpha = 1 - confidence
-    ids, X, y = _design(features, target, columns)
     y = pd.to_numeric(y, errors="raise").astype(float)
     pipe = make_pipeline(StandardScaler(), LassoCV(
         cv=KFold(inner_cv, shuffle=True, random_state=seed), alphas=30, eps=1e-2, max_iter=50000,

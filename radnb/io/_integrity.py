@@ -253,22 +253,28 @@ def _check_nrrd(path: Path, decode=True):
         if data_file:
             if " " in data_file or data_file.upper() == "LIST":
                 return
-            target = path.parent / data_file
-            if not target.exists():
-                raise IncompleteFileError(
-                    f"file {path.name!r} refers to its data file {data_file!r}, which is missing; "
-                    "keep the .nhdr and its data file together."
-                )
-            with open(target, "rb") as data:
-                _check_payload(target, data, encoding, want, 0)
+            _check_data_file(path, data_file, want, gzip=encoding != "raw")
             return
-        _check_payload(path, fh, encoding, want, offset)
+        _check_payload(path, fh, want, offset, gzip=encoding != "raw")
 
 
-def _check_payload(path, fh, encoding, want, offset):
-    if encoding in ("gzip", "gz"):
+def _check_data_file(header, data_file, want, *, gzip, zlib=False):
+    """A detached data file (``.nhdr`` + ``.raw``, ``.mhd`` + ``.raw``): present and complete."""
+    target = header.parent / data_file
+    if not target.exists():
+        raise IncompleteFileError(
+            f"file {header.name!r} refers to its data file {data_file!r}, which is missing; "
+            f"keep the {header.suffix} and its data file together."
+        )
+    with open(target, "rb") as data:
+        _check_payload(target, data, want, 0, gzip=gzip, zlib=zlib)
+
+
+def _check_payload(path, fh, want, offset, *, gzip, zlib=False):
+    """Raise unless the data from ``offset`` on hold ``want`` bytes (decoded when compressed)."""
+    if gzip or zlib:
         fh.seek(offset)
-        total, _ = _inflate(path, fh, gzip=True)
+        total, _ = _inflate(path, fh, gzip=gzip)
     else:
         total = path.stat().st_size - offset
     if total < want:
@@ -299,23 +305,6 @@ def _check_meta(path: Path, decode=True):
         if data_file.upper() != "LOCAL":
             if " " in data_file or data_file.upper().startswith("LIST"):
                 return
-            target = path.parent / data_file
-            if not target.exists():
-                raise IncompleteFileError(
-                    f"file {path.name!r} refers to its data file {data_file!r}, which is missing; "
-                    "keep the .mhd and its data file together."
-                )
-            with open(target, "rb") as data:
-                _check_meta_payload(target, data, compressed, want, 0)
+            _check_data_file(path, data_file, want, gzip=False, zlib=compressed)
             return
-        _check_meta_payload(path, fh, compressed, want, offset)
-
-
-def _check_meta_payload(path, fh, compressed, want, offset):
-    if compressed:
-        fh.seek(offset)
-        total, _ = _inflate(path, fh, gzip=False)
-    else:
-        total = path.stat().st_size - offset
-    if total < want:
-        _incomplete(path, total, want)
+        _check_payload(path, fh, want, offset, gzip=False, zlib=compressed)
