@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import radnb.segment._editor_ops as ops
+from radnb.segment._tools import region_grow
 from radnb.view import _render
 
 __all__ = ["EditorTools"]
@@ -119,9 +120,8 @@ class EditorTools:
         d = self._data
         z, y, x = (int(v) for v in zyx)
         lower, upper = ops.grow_window(d["image"], (z, y, x), self.tolerance)
-        # SimpleITK ConnectedThreshold, as radnb.segment.region_grow with lower/upper uses it
-        grown = sitk.GetArrayFromImage(sitk.ConnectedThreshold(  # a copy, not a view of a temporary
-            d["oriented"], seedList=[(x, y, z)], lower=lower, upper=upper, replaceValue=1)).astype(bool)
+        grown = sitk.GetArrayFromImage(region_grow(  # a copy, not a view of a temporary
+            d["oriented"], (x, y, z), lower=lower, upper=upper, seed_space="index")).astype(bool)
         box = _render.roi_bbox(grown, margin=1)  # fill holes on the region's box only: fast
         region = np.zeros(grown.shape, dtype=bool)
         region[box] = ndimage.binary_fill_holes(grown[box])

@@ -127,10 +127,12 @@ def region_grow(image, seed, lower=None, upper=None, *, multiplier: float = 2.5,
     if smoothing_mm:
         image = sitk.SmoothingRecursiveGaussian(sitk.Cast(image, sitk.sitkFloat32), float(smoothing_mm))
     if lower is not None or upper is not None:
-        stats = sitk.MinimumMaximumImageFilter()
-        stats.Execute(image)
-        lo = stats.GetMinimum() if lower is None else float(lower)
-        hi = stats.GetMaximum() if upper is None else float(upper)
+        lo, hi = (None if v is None else float(v) for v in (lower, upper))
+        if lo is None or hi is None:  # an open side: the image's own extreme (a full pass)
+            stats = sitk.MinimumMaximumImageFilter()
+            stats.Execute(image)
+            lo = stats.GetMinimum() if lo is None else lo
+            hi = stats.GetMaximum() if hi is None else hi
         out = sitk.ConnectedThreshold(image, seedList=indices, lower=lo, upper=hi, replaceValue=1)
     else:
         out = sitk.ConfidenceConnected(
