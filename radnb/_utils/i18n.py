@@ -1,0 +1,204 @@
+"""radnb's messages in English or Chinese (stdlib :mod:`gettext`, catalogues compiled with Babel).
+
+The language is, first to last: :func:`set_language`; the ``RADNB_LANG``
+environment variable; a ``radnb.toml`` file in the current working directory
+holding ``language = "zh"`` (the Chinese tutorials' folder has one, so a kernel
+started there speaks Chinese, like a ``matplotlibrc``); the system locale
+(``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` starting with ``zh``);
+else English.
+
+Messages are marked in the code with :func:`_` (translated now), :func:`N_`
+(a constant translated later with :func:`_`) or :func:`ngettext`. English
+messages are the catalogue's keys, so English output is the source text as it
+is. The catalogue is ``radnb/locale/zh/LC_MESSAGES/radnb.po``; the compiled
+``radnb.mo`` next to it is committed and regenerated with
+``./dev.sh messages`` (Babel), and a test checks both agree with the code.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "set_language"]
+
+#: The languages radnb speaks, with their names for messages.
+LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN = "radnb"
+SETTINGS_FILE = "radnb.toml"
+_LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_chosen: str | None = None
+_env_before: str | None = None
+_catalogues: dict = {}
+_settings_cache: dict = {}
+
+
+def set_language(language: str | None) -> None:
+    """Choose the language of radnb's messages, tables and widget labels.
+
+    Parameters
+    ----------
+    language : {"zh", "en"} or None
+        ``"zh"`` for Chinese (简体中文), ``"en"`` for English; ``None`` goes back
+        to the automatic choice (``RADNB_LANG``, ``radnb.toml``, system locale).
+        The choice also sets ``RADNB_LANG`` for worker processes started later
+        (e.g. by parallel feature extraction).
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+
+    Examples
+    --------
+    >>> import radnb
+    >>> radnb.set_language("zh")
+    >>> radnb.get_language()
+    'zh'
+    >>> radnb.set_language(None)
+    """
+    global _chosen, _env_before
+    if language is not None and language not in LANGUAGES:
+        allowed = ", ".join(repr(k) for k in LANGUAGES)
+        raise ValueError(
+            f"language must be one of {allowed} (or None for the automatic choice); got "
+            f"{language!r}. Use radnb.set_language('zh') for Chinese or 'en' for English."
+        )
+    if _chosen is None:
+        _env_before = os.environ.get("RADNB_LANG")
+    _chosen = language
+    if language is not None:
+        os.environ["RADNB_LANG"] = language
+    elif _env_before is None:
+        os.environ.pop("RADNB_LANG", None)
+    else:
+        os.environ["RADNB_LANG"] = _env_before
+
+
+def get_language() -> str:
+    """The language radnb speaks now: ``"zh"`` or ``"en"`` (see the module's order).
+
+    Examples
+    --------
+    >>> get_language() in ("en", "zh")
+    True
+    """
+    if _chosen is not None:
+        return _chosen
+    for source in (_from_env, _from_settings_file, _from_locale):
+        language = source()
+        if language is not None:
+            return language
+    return "en"
+
+
+def _normalise(value: str) -> str | None:
+    value = value.strip().lower().replace("-", "_")
+    for code in LANGUAGES:
+        if value == code or value.startswith(code + "_") or value.startswith(code + "."):
+            return code
+    return None
+
+
+def _from_env():
+    value = os.environ.get("RADNB_LANG", "").strip()
+    if not value:
+        return None
+    language = _normalise(value)
+    if language is None:
+        _warn_once(f"RADNB_LANG={value!r} is not a language radnb speaks ({', '.join(LANGUAGES)}); "
+                   "ignoring it. Set RADNB_LANG=zh or RADNB_LANG=en.")
+    return language
+
+
+def _from_settings_file():
+    path = Path.cwd() / SETTINGS_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    key = str(path)
+    if _settings_cache.get(key, (None,))[0] != stamp:
+        _settings_cache[key] = (stamp, _read_settings(path))
+    return _settings_cache[key][1]
+
+
+def _read_settings(path):
+    import tomllib
+
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        _warn_once(f"{path} could not be read as TOML ({exc}); ignoring it. It should hold a "
+                   "line such as: language = \"zh\"")
+        return None
+    if value is None:
+        return None
+    language = _normalise(str(value))
+    if language is None:
+        _warn_once(f"{path} sets language = {value!r}, which radnb does not speak "
+                   f"({', '.join(LANGUAGES)}); ignoring it.")
+    return language
+
+
+def _from_locale():
+    for name in _LOCALE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value:  # the first variable set decides, as in gettext (LANGUAGE may list several)
+            return "zh" if value.split(":")[0].lower().startswith("zh") else None
+    return None
+
+
+_warned: set = set()
+
+
+def _warn_once(text):
+    if text not in _warned:
+        import warnings
+
+        _warned.add(text)
+        warnings.warn(text, UserWarning, stacklevel=4)
+
+
+def _catalogue(language):
+    if language not in _catalogues:
+        import gettext
+
+        _catalogues[language] = gettext.translation(
+            DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+    return _catalogues[language]
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (the English text itself when none applies).
+
+    Examples
+    --------
+    >>> set_language("zh"); _("Cases")
+    '病例'
+    >>> set_language(None)
+    """
+    language = get_language()
+    if language == "en":
+        return message
+    return _catalogue(language).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural message for ``n`` in the current language.
+
+    Examples
+    --------
+    >>> ngettext("{n} case", "{n} cases", 2).format(n=2)
+    '2 cases'
+    """
+    language = get_language()
+    if language == "en":
+        return singular if n == 1 else plural
+    return _catalogue(language).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark a constant for translation without translating it yet (translate it with :func:`_`)."""
+    return message
