@@ -17,6 +17,7 @@ is. The catalogue is ``radnb/locale/zh/LC_MESSAGES/radnb.po``; the compiled
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "set_language"]
@@ -68,6 +69,7 @@ def set_language(language: str | None) -> None:
     if _chosen is None:
         _env_before = os.environ.get("RADNB_LANG")
     _chosen = language
+    _fonts_for(get_language())
     if language is not None:
         os.environ["RADNB_LANG"] = language
     elif _env_before is None:
@@ -175,13 +177,14 @@ def _(message: str) -> str:
 
     Examples
     --------
-    >>> set_language("zh"); _("Cases")
+    >>> set_language("zh"); _("Case")
     '病例'
     >>> set_language(None)
     """
     language = get_language()
     if language == "en":
         return message
+    _fonts_for(language)
     return _catalogue(language).gettext(message)
 
 
@@ -196,7 +199,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     language = get_language()
     if language == "en":
         return singular if n == 1 else plural
+    _fonts_for(language)
     return _catalogue(language).ngettext(singular, plural, n)
+
+
+def _fonts_for(language):
+    """Chinese text in plots needs a CJK font: add one as matplotlib's fallback once it is loaded."""
+    if language == "zh" and "matplotlib.pyplot" in sys.modules:
+        from radnb._utils.fonts import add_cjk_fallback
+
+        add_cjk_fallback()
 
 
 def N_(message: str) -> str:

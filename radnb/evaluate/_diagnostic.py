@@ -11,6 +11,7 @@ import pandas as pd
 
 import radnb._utils.roc as roc_core
 import radnb.evaluate._roc as _roc
+from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_option
 
@@ -293,7 +294,7 @@ def plot_roc(y_true, y_score, *, label=None, ax=None, ci=True, n_boot=500, seed=
             ax.plot(1 - o.specificity, o.sensitivity, "o", color=line.get_color(), ms=6)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
-    ax.set_xlabel("1 - specificity (false-positive rate)")
-    ax.set_ylabel("Sensitivity (true-positive rate)")
+    ax.set_xlabel(tr("1 - specificity (false-positive rate)"))
+    ax.set_ylabel(tr("Sensitivity (true-positive rate)"))
     ax.legend(fontsize="small", loc="lower right")
     return ax
