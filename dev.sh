@@ -62,7 +62,7 @@ case "$cmd" in
         # new ones arrive with an empty msgstr: translate them in the .po, then run this again.
         pot=$(mktemp --suffix=.pot)
         .venv/bin/pybabel extract --no-location --sort-output --omit-header -k tr -k N_ \
-            --project radnb -o "$pot" radnb
+            --ignore-dirs '.* __pycache__' --project radnb -o "$pot" radnb  # include radnb/_utils
         .venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 \
             -i "$pot" -d radnb/locale -D radnb -l zh
         rm -f "$pot"
