@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.evaluate._roc import wilson_ci
 from radnb._utils.i18n import _ as tr
+from radnb.evaluate._roc import wilson_ci
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_option, check_range
 
@@ -335,8 +335,9 @@ def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
         np.zeros(y.size, bool)
     if missing.any():
         warnings.warn(
-            f"decision_curve: left out {int(missing.sum())} of {y.size} cases without a predicted "
-            "risk from every model (NaN); column n counts the cases used.", UserWarning,
+            tr("decision_curve: left out {n} of {total} cases without a predicted "
+               "risk from every model (NaN); column n counts the cases used.").format(
+                n=int(missing.sum()), total=y.size), UserWarning,
             stacklevel=2)
         y = y[~missing]
         probs = {k: v[~missing] for k, v in probs.items()}

@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 import radnb._utils.roc as roc_core
 import radnb.evaluate._roc as _roc
-from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_option
 
@@ -89,8 +89,9 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=None, n_boot=2000, seed=0
     m, n = pos.shape[1], neg.shape[1]
     if min(m, n) < 2:
         warnings.warn(
-            f"roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
-            "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC.",
+            tr("roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
+               "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC."
+               ).format(m=m, n=n),
             UserWarning, stacklevel=2)
         auc, se, low, high = float(roc_core.auc(pos, neg)[0]), np.nan, np.nan, np.nan
     elif method == "delong":
