@@ -147,6 +147,42 @@ def test_extract_features_error_rows_speak_chinese(problems, monkeypatch):
     assert "失败的行: 3" in repr(result)
 
 
+def test_switching_language_reaches_workers_that_already_run(problems):
+    """Worker processes started in English keep their environment; their messages are
+    translated when the error row is made."""
+    from radnb.extract import ExtractionWarning, extract_features
+
+    rows = problems[problems.problem.isin(["geometry_mismatch", "probability_mask"])]
+    with pytest.warns(ExtractionWarning):
+        english = extract_features(rows, n_jobs=2, progress=False).errors.message.tolist()
+    assert all(m.startswith("mask '") for m in english)
+    radnb.set_language("zh")
+    with pytest.warns(ExtractionWarning):
+        chinese = extract_features(rows, n_jobs=2, progress=False).errors.message.tolist()
+    assert all(m.startswith("掩膜 '") for m in chinese), chinese
+    assert "原点偏移 3 mm" in chinese[0] and "配准" in chinese[0]
+
+
+def test_translate_finished_fills_the_chinese_entry_with_the_same_values():
+    from radnb._utils.i18n import translate_finished
+
+    text = "the ROI has only 12 voxels (0.05 ml); texture features are unstable below ~64 voxels - interpret them with care."
+    assert translate_finished(text) == text  # English: unchanged
+    radnb.set_language("zh")
+    assert translate_finished(text) == "感兴趣区只有 12 个体素（0.05 ml）；少于约 64 个体素时纹理特征不稳定，解读时请谨慎。"
+    assert translate_finished("12 of 40") == "12 of 40"  # too general to recognise
+    assert translate_finished("no such message") == "no such message"
+    nested = ("mask 'm.nrrd' is not on the image's voxel grid (origin shifted by 2 mm; direction "
+              "cosines differ by up to 0.1). It seems to come from another series. First check the "
+              "manifest's pairing. Resample only if both series share a frame of reference (same "
+              "session, patient not moved); otherwise register the two scans or segment the lesion "
+              "again on this image.")
+    chinese = translate_finished(nested)
+    assert chinese.startswith("掩膜 'm.nrrd' 不在图像的体素网格上（原点偏移 2 mm; 方向余弦最多相差 0.1）。它似乎")
+    radnb.set_language("en")  # and back, for workers that started in Chinese
+    assert translate_finished(chinese) == nested
+
+
 def test_stats_sentences_and_table_one_headers_in_chinese():
     import pandas as pd
 
@@ -272,3 +308,10 @@ def test_plots_with_chinese_labels_have_no_missing_glyphs():
 
     with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
         assert _glyph_warnings(plain) != []
+
+
+def test_jupyterlab_offers_chinese():
+    from jupyterlab_server.translation_utils import get_language_packs
+
+    packs = get_language_packs("en")[0]
+    assert "zh_CN" in packs, "install jupyterlab-language-pack-zh-CN (a radnb dependency)"

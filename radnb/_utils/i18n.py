@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "set_language"]
+__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "set_language", "translate_finished"]
 
 #: The languages radnb speaks, with their names for messages.
 LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
@@ -201,6 +201,88 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
     _fonts_for(language)
     return _catalogue(language).ngettext(singular, plural, n)
+
+
+def translate_finished(text: str) -> str:
+    """A message already filled in, in the current language (if radnb knows the message).
+
+    Worker processes keep the language of their start (e.g. English, and the user
+    calls :func:`set_language` later), so a message they made is matched against
+    the catalogue, in either direction, and the current language's text is filled
+    with the same values (sentences among them translated in turn). Unknown text is
+    returned as it is.
+
+    Examples
+    --------
+    >>> set_language("zh"); translate_finished("origin shifted by 3 mm")
+    '原点偏移 3 mm'
+    >>> set_language("en"); translate_finished("原点偏移 3 mm")
+    'origin shifted by 3 mm'
+    >>> set_language(None)
+    """
+    if not text:
+        return text
+    return _translate_finished(text, _pairs(get_language()), depth=0)
+
+
+def _translate_finished(text, pairs, depth):
+    plain, patterns = pairs
+    if text in plain:  # a message without placeholders
+        return plain[text]
+    best = None
+    for target, pattern, fields, fixed in patterns:
+        found = pattern.fullmatch(text)
+        if found and (best is None or fixed > best[3]):  # the most specific entry wins
+            best = (target, found, fields, fixed)
+    if best is None:
+        if depth < 2 and "; " in text:  # a list of details joined by "; "
+            return "; ".join(_translate_finished(part, pairs, depth + 1) for part in text.split("; "))
+        return text
+    target, found, fields, _fixed = best
+    values = {name: found.group(group) for group, name in fields}
+    if depth < 2:
+        values = {k: _translate_finished(v, pairs, depth + 1) for k, v in values.items()}
+    return "".join(literal + (values.get(name, "") if name is not None else "")
+                   for literal, name, _spec, _conv in _parse(target))
+
+
+_pairs_cache: dict = {}
+
+
+def _pairs(language):
+    """``({source: target}, [(target, regex, fields, n_fixed_chars)])`` into ``language``."""
+    import re
+
+    if language not in _pairs_cache:
+        if language == "en":  # from every other language back to the English source texts
+            entries = [(s, i) for code in LANGUAGES if code != "en"
+                       for i, s in _catalogue(code)._catalog.items()]  # noqa: SLF001
+        else:
+            entries = list(_catalogue(language)._catalog.items())  # noqa: SLF001
+        entries = [(a, b) for a, b in entries if isinstance(a, str) and isinstance(b, str) and a and b]
+        plain = {a: b for a, b in entries if "{" not in a}
+        patterns = []
+        for source, target in entries:
+            if "{" not in source:
+                continue
+            regex, fields, fixed = "", [], 0
+            for literal, name, _spec, _conv in _parse(source):
+                regex += re.escape(literal)
+                fixed += len(literal) + sum(ord(c) > 0x2E80 for c in literal)  # a CJK sign says more
+                if name is not None:
+                    group = f"g{len(fields)}"
+                    fields.append((group, name))
+                    regex += f"(?P<{group}>.*?)"
+            if fixed >= 5:  # "{done} of {total}" would match almost any sentence
+                patterns.append((target, re.compile(regex, re.S), fields, fixed))
+        _pairs_cache[language] = (plain, patterns)
+    return _pairs_cache[language]
+
+
+def _parse(text):
+    import string
+
+    return list(string.Formatter().parse(text))
 
 
 def _fonts_for(language):

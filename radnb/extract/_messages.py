@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from radnb._utils.i18n import N_, _
+from radnb._utils.i18n import N_, _, translate_finished
 
 __all__ = ["explain", "technical_detail"]
 
@@ -128,8 +128,8 @@ def explain(stage: str, raw: str, row: dict | None = None, time_limit=None) -> s
     row = row or {}
     raw = str(raw)
     plain = re.match(r"^(InputError|GeometryMismatchError|IncompleteFileError): (.*)$", raw, re.S)
-    if plain:  # radnb's own checks already speak plainly
-        return " ".join(plain.group(2).split())
+    if plain:  # radnb's own checks already speak plainly (in English if the worker started so)
+        return translate_finished(" ".join(plain.group(2).split()))
     what, name = _which_file(raw, row)
     for pattern, message in _RULES:
         found = re.search(pattern, raw)
