@@ -4,6 +4,7 @@
 #   ./dev.sh test       create the environment and run the whole test suite
 #   ./dev.sh notebooks  run every tutorial headless and render it to HTML (release check)
 #   ./dev.sh setup      only create/refresh the environment (.venv)
+#   ./dev.sh messages   refresh radnb's Chinese message catalogue from the code, compile it (Babel)
 # Extra arguments go to JupyterLab (lab), pytest (test) or `radnb notebooks` (notebooks).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,10 +56,21 @@ case "$cmd" in
     test)
         setup
         exec .venv/bin/python -m pytest "$@" ;;
+    messages)
+        setup
+        # msgids are the English texts marked with _(), tr(), N_() or ngettext() in radnb/;
+        # new ones arrive with an empty msgstr: translate them in the .po, then run this again.
+        pot=$(mktemp --suffix=.pot)
+        .venv/bin/pybabel extract --no-location --sort-output --omit-header -k tr -k N_ \
+            --ignore-dirs '.* __pycache__' --project radnb -o "$pot" radnb  # include radnb/_utils
+        .venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 \
+            -i "$pot" -d radnb/locale -D radnb -l zh
+        rm -f "$pot"
+        .venv/bin/pybabel compile --statistics -d radnb/locale -D radnb -l zh ;;
     notebooks)
         setup
         exec .venv/bin/python -m radnb notebooks --html _html "$@" ;;
     *)
-        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
         [ "$cmd" = help ] || exit 2 ;;
 esac

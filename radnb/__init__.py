@@ -23,6 +23,10 @@ libraries (pyradiomics, SimpleITK, pandas, seaborn, statsmodels, scikit-learn):
 ========================  ====================================================
 
 Submodules are imported on first use, so ``import radnb`` stays light.
+
+radnb speaks English or Chinese: :func:`set_language` (``"zh"`` / ``"en"``),
+else ``RADNB_LANG``, else a ``radnb.toml`` in the working folder with
+``language = "zh"``, else the system locale; :func:`get_language` tells which.
 """
 import importlib
 
@@ -33,7 +37,9 @@ _SUBMODULES = (
     "reproducibility", "harmonize", "stats", "evaluate", "report", "deep", "genomics", "study",
 )
 
-__all__ = list(_SUBMODULES) + ["Study", "__version__"]
+_LANGUAGE_FUNCTIONS = ("set_language", "get_language")
+
+__all__ = list(_SUBMODULES) + ["Study", "__version__", *_LANGUAGE_FUNCTIONS]
 
 
 def __getattr__(name):
@@ -43,6 +49,8 @@ def __getattr__(name):
         return module
     if name == "Study":  # the study log, loaded on first use like the steps
         return importlib.import_module("radnb.study").Study
+    if name in _LANGUAGE_FUNCTIONS:  # radnb's language (light: the stdlib's gettext)
+        return getattr(importlib.import_module("radnb._utils.i18n"), name)
     raise AttributeError(f"module 'radnb' has no attribute {name!r}")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from radnb._utils.i18n import _
+
 __all__ = ["check_option", "check_columns", "check_range", "check_binary", "check_image", "check_same_grid"]
 
 
@@ -15,7 +17,8 @@ def check_option(name: str, value, allowed: Iterable):
     allowed = tuple(allowed)
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {options}; got {value!r}.")
+        raise ValueError(_("{name} must be one of {options}; got {value!r}.").format(
+            name=name, options=options, value=value))
     return value
 
 
@@ -25,9 +28,8 @@ def check_columns(df, columns: Iterable[str], *, what: str = "table"):
     if missing:
         have = ", ".join(map(str, list(df.columns)[:12]))
         more = " ..." if len(df.columns) > 12 else ""
-        raise ValueError(
-            f"{what} is missing column(s) {missing}; it has: {have}{more}."
-        )
+        raise ValueError(_("{what} is missing column(s) {missing}; it has: {have}{more}.").format(
+            what=what, missing=missing, have=have, more=more))
     return df
 
 
@@ -42,7 +44,8 @@ def check_range(name: str, value, low=None, high=None, *, inclusive: bool = True
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         br = "[]" if inclusive else "()"
-        raise ValueError(f"{name} must be in {br[0]}{lo}, {hi}{br[1]}; got {value!r}.")
+        raise ValueError(_("{name} must be in {interval}; got {value!r}.").format(
+            name=name, interval=f"{br[0]}{lo}, {hi}{br[1]}", value=value))
     return value
 
 
@@ -52,15 +55,18 @@ def check_binary(name: str, values):
 
     arr = np.asarray(values)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}.")
+        raise ValueError(_("{name} must be one-dimensional; got shape {shape}.").format(
+            name=name, shape=arr.shape))
     if arr.dtype == bool:
         return arr.astype(int)
     uniq = set(np.unique(arr[~_isnan(arr)]).tolist()) if arr.size else set()
     if not uniq <= {0, 1} or _isnan(arr).any():
-        raise ValueError(
-            f"{name} must contain only 0 and 1 (1 = event/positive); got values {sorted(uniq)[:6]}"
-            + (" and missing values" if _isnan(arr).any() else "") + "."
-        )
+        if _isnan(arr).any():
+            text = _("{name} must contain only 0 and 1 (1 = event/positive); got values {values} "
+                     "and missing values.")
+        else:
+            text = _("{name} must contain only 0 and 1 (1 = event/positive); got values {values}.")
+        raise ValueError(text.format(name=name, values=sorted(uniq)[:6]))
     return arr.astype(int)
 
 
@@ -78,10 +84,10 @@ def check_image(image, name: str = "image"):
     import SimpleITK as sitk
 
     if not isinstance(image, sitk.Image):
-        raise TypeError(
-            f"{name} must be a SimpleITK image; got {type(image).__name__}. "
+        raise TypeError(_(
+            "{name} must be a SimpleITK image; got {type}. "
             "Read it with radnb.io.read_image(path) or radnb.io.read_mask(path)."
-        )
+        ).format(name=name, type=type(image).__name__))
     return image
 
 
@@ -97,8 +103,8 @@ def check_same_grid(a, b, *, names=("a", "b"), tol=1e-4):
     ):
         if len(ga) != len(gb) or not np.allclose(ga, gb, atol=tol, rtol=tol):
             fmt = lambda v: tuple(round(x, 4) for x in v)  # noqa: E731
-            raise ValueError(
-                f"{names[0]} has {what} {fmt(ga)} but {names[1]} has {fmt(gb)}; they must share one "
-                f"voxel grid. Resample with radnb.preprocess.resample_to({names[1]}, {names[0]}, "
+            raise ValueError(_(
+                "{a} has {what} {va} but {b} has {vb}; they must share one "
+                "voxel grid. Resample with radnb.preprocess.resample_to({b}, {a}, "
                 "is_mask=True) first."
-            )
+            ).format(a=names[0], b=names[1], what=what, va=fmt(ga), vb=fmt(gb)))

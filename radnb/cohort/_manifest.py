@@ -9,6 +9,7 @@ import re
 import warnings
 from pathlib import Path
 
+from radnb._utils.i18n import _
 from radnb._utils.validation import check_columns
 
 
@@ -70,7 +71,7 @@ def load_manifest(path_or_df, root=None):
     else:
         path = Path(path_or_df)
         if not path.exists():
-            raise FileNotFoundError(f"manifest file {str(path)!r} does not exist.")
+            raise FileNotFoundError(_("manifest file {path!r} does not exist.").format(path=str(path)))
         df, sep = read_table(path)
         df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
         df = type_columns(df, sep)
@@ -83,17 +84,17 @@ def load_manifest(path_or_df, root=None):
         else:
             df.loc[df[col].isna(), col] = default
     if df.empty:
-        raise ValueError(
+        raise ValueError(_(
             "manifest has a header but no rows; add one line per image + mask pair "
             "(case_id, image, mask)."
-        )
+        ))
     missing_id = df["case_id"].isna()
     if missing_id.any():
-        raise ValueError(
-            f"manifest has {int(missing_id.sum())} row(s) without a case_id (rows "
-            f"{(df.index[missing_id] + 2).tolist()[:5]} of the file, counting the header as 1); "
+        raise ValueError(_(
+            "manifest has {n} row(s) without a case_id (rows "
+            "{rows} of the file, counting the header as 1); "
             "give every row the patient's study ID."
-        )
+        ).format(n=int(missing_id.sum()), rows=(df.index[missing_id] + 2).tolist()[:5]))
     df["case_id"] = df["case_id"].map(_id_text)
     for col in [c for c in df.columns if c != "case_id" and _is_id(c)]:
         df[col] = df[col].map(lambda v: v if v is None or (isinstance(v, float) and v != v)
@@ -109,12 +110,14 @@ def load_manifest(path_or_df, root=None):
     dup = df.duplicated(keys, keep=False)
     if dup.any():
         rows = df.loc[dup, keys].drop_duplicates().to_dict("records")[:5]
-        raise ValueError(
-            f"manifest has {int(dup.sum())} rows sharing ({', '.join(keys)}), e.g. {rows}; "
-            "give each rescan a different 'timepoint' and each segmentation a different 'reader'"
-            + ("" if "modality" in keys else
-               " (CT and PET of one patient: add a 'modality' column)") + "."
-        )
+        if "modality" in keys:
+            text = _("manifest has {n} rows sharing ({keys}), e.g. {rows}; give each rescan a "
+                     "different 'timepoint' and each segmentation a different 'reader'.")
+        else:
+            text = _("manifest has {n} rows sharing ({keys}), e.g. {rows}; give each rescan a "
+                     "different 'timepoint' and each segmentation a different 'reader' (CT and PET "
+                     "of one patient: add a 'modality' column).")
+        raise ValueError(text.format(n=int(dup.sum()), keys=", ".join(keys), rows=rows))
     order = [c for c in _ORDER if c in df.columns]
     return df[order + [c for c in df.columns if c not in order]].reset_index(drop=True)
 
@@ -151,18 +154,16 @@ def from_folder(folder, image_glob="*_image.*", mask_glob="*_label.*", **columns
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"folder {str(folder)!r} does not exist.")
+        raise FileNotFoundError(_("folder {folder!r} does not exist.").format(folder=str(folder)))
     images, masks = _match(folder, image_glob), _match(folder, mask_glob)
     if not images:
-        raise ValueError(
-            f"no file in {str(folder)!r} matches image_glob={image_glob!r}; "
-            f"it holds e.g. {sorted(p.name for p in folder.iterdir())[:5]}."
-        )
+        raise ValueError(_("no file in {folder!r} matches image_glob={glob!r}; it holds e.g. {names}.").format(
+            folder=str(folder), glob=image_glob, names=sorted(p.name for p in folder.iterdir())[:5]))
     lonely = sorted(set(images) ^ set(masks))
     if lonely:
         warnings.warn(
-            f"{len(lonely)} case(s) have an image but no mask or the reverse and are left out: "
-            f"{lonely[:10]}", UserWarning, stacklevel=2,
+            _("{n} case(s) have an image but no mask or the reverse and are left out: {cases}").format(
+                n=len(lonely), cases=lonely[:10]), UserWarning, stacklevel=2,
         )
     cases = sorted(set(images) & set(masks))
     df = pd.DataFrame({"case_id": cases, "image": [str(images[c]) for c in cases],
@@ -296,7 +297,8 @@ def _as_int(series, name):
     values = pd.to_numeric(series, errors="coerce")
     if values.isna().any() or (values % 1 != 0).any():
         bad = series[values.isna() | (values % 1 != 0)].tolist()[:5]
-        raise ValueError(f"manifest column {name!r} must hold whole numbers; got {bad}.")
+        raise ValueError(_("manifest column {name!r} must hold whole numbers; got {bad}.").format(
+            name=name, bad=bad))
     return values.astype(int)
 
 
@@ -304,10 +306,10 @@ def _modality(series):
     text = series.map(lambda v: "" if v is None or v != v else str(v).strip().upper())
     if (text == "").any():
         rows = list(series.index[text == ""][:5])
-        raise ValueError(
-            f"manifest column 'modality' is empty in rows {rows}; give every row its modality "
+        raise ValueError(_(
+            "manifest column 'modality' is empty in rows {rows}; give every row its modality "
             "(e.g. 'CT', 'PET', 'MR') or drop the column."
-        )
+        ).format(rows=rows))
     return text
 
 

@@ -21,6 +21,8 @@ import io
 import re
 from pathlib import Path
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["read_table", "type_columns", "is_id_column"]
 
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "missing"}
@@ -45,15 +47,14 @@ def read_table(path: Path):
     if suffix in (".xlsx", ".xls"):
         return pd.read_excel(path, dtype=str, keep_default_na=False), None
     if suffix not in (".csv", ".tsv", ".txt"):
-        raise ValueError(
-            f"manifest {str(path)!r}: unsupported file type {suffix!r}; use .csv, .tsv or .xlsx."
-        )
+        raise ValueError(tr("manifest {path!r}: unsupported file type {suffix!r}; use .csv, .tsv or .xlsx.").format(
+            path=str(path), suffix=suffix))
     text = _decode(path)
     if not text.strip():
-        raise ValueError(
-            f"manifest {str(path)!r} is empty; it needs a header line (case_id, image, mask) and "
+        raise ValueError(tr(
+            "manifest {path!r} is empty; it needs a header line (case_id, image, mask) and "
             "one line per image + mask pair."
-        )
+        ).format(path=str(path)))
     sep = "\t" if suffix == ".tsv" else _separator(text)
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                      skipinitialspace=True)
@@ -113,10 +114,10 @@ def _decode(path: Path) -> str:
             return raw.decode("cp1252")
         except UnicodeDecodeError:
             pass
-    raise ValueError(
-        f"cannot tell the text encoding of manifest {str(path)!r} (not UTF-8, UTF-16 or "
+    raise ValueError(tr(
+        "cannot tell the text encoding of manifest {path!r} (not UTF-8, UTF-16 or "
         "Windows-1252). Open it in Excel or LibreOffice and save it as 'CSV UTF-8', then try again."
-    )
+    ).format(path=str(path)))
 
 
 def _separator(text: str) -> str:

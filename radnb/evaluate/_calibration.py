@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb.evaluate._roc import wilson_ci
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_option, check_range
@@ -266,8 +267,8 @@ def plot_calibration(y_true, prob, n_bins=10, *, ax=None, label=None):
                 fmt="o-", capsize=3, label=text)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Predicted risk (probability)")
-    ax.set_ylabel("Observed event rate (proportion)")
+    ax.set_xlabel(tr("Predicted risk (probability)"))
+    ax.set_ylabel(tr("Observed event rate (proportion)"))
     ax.legend(fontsize="small", loc="upper left")
     return ax
 
@@ -334,8 +335,9 @@ def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
         np.zeros(y.size, bool)
     if missing.any():
         warnings.warn(
-            f"decision_curve: left out {int(missing.sum())} of {y.size} cases without a predicted "
-            "risk from every model (NaN); column n counts the cases used.", UserWarning,
+            tr("decision_curve: left out {n} of {total} cases without a predicted "
+               "risk from every model (NaN); column n counts the cases used.").format(
+                n=int(missing.sum()), total=y.size), UserWarning,
             stacklevel=2)
         y = y[~missing]
         probs = {k: v[~missing] for k, v in probs.items()}
@@ -399,7 +401,7 @@ def plot_decision_curve(y_true, probs, thresholds=None, *, harm=0.0, ax=None):
         ax.plot(d["threshold"], d["net_benefit"], label=name, **styles.get(name, {"lw": 2}))
     top = dc["pos_rate"].iloc[0]
     ax.set_ylim(-0.05 * max(top, 0.2), top * 1.1 + 0.01)
-    ax.set_xlabel("Threshold probability (risk at which you would treat)")
-    ax.set_ylabel("Net benefit (true positives per patient)")
+    ax.set_xlabel(tr("Threshold probability (risk at which you would treat)"))
+    ax.set_ylabel(tr("Net benefit (true positives per patient)"))
     ax.legend(fontsize="small")
     return ax

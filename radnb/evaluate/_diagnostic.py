@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 import radnb._utils.roc as roc_core
 import radnb.evaluate._roc as _roc
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
@@ -88,8 +89,9 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=None, n_boot=2000, seed=0
     m, n = pos.shape[1], neg.shape[1]
     if min(m, n) < 2:
         warnings.warn(
-            f"roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
-            "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC.",
+            tr("roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
+               "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC."
+               ).format(m=m, n=n),
             UserWarning, stacklevel=2)
         auc, se, low, high = float(roc_core.auc(pos, neg)[0]), np.nan, np.nan, np.nan
     elif method == "delong":
@@ -293,7 +295,7 @@ def plot_roc(y_true, y_score, *, label=None, ax=None, ci=True, n_boot=500, seed=
             ax.plot(1 - o.specificity, o.sensitivity, "o", color=line.get_color(), ms=6)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
-    ax.set_xlabel("1 - specificity (false-positive rate)")
-    ax.set_ylabel("Sensitivity (true-positive rate)")
+    ax.set_xlabel(tr("1 - specificity (false-positive rate)"))
+    ax.set_ylabel(tr("Sensitivity (true-positive rate)"))
     ax.legend(fontsize="small", loc="lower right")
     return ax

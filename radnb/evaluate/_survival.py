@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_columns
 
@@ -179,8 +180,8 @@ def plot_kaplan_meier(time, event, group=None, *, ax=None, time_unit="months", a
     if len(fitters) > 1:
         ax.text(0.98, 0.95, format_p(p, prefix="log-rank p"), transform=ax.transAxes,
                 ha="right", va="top")
-    ax.set_xlabel(f"Time ({time_unit})")
-    ax.set_ylabel("Survival probability (proportion)")
+    ax.set_xlabel(tr("Time ({unit})").format(unit=time_unit))
+    ax.set_ylabel(tr("Survival probability (proportion)"))
     ax.set_ylim(0, 1.05)
     if at_risk:
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])

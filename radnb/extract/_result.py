@@ -4,6 +4,8 @@ from __future__ import annotations
 import html
 import warnings
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["Extraction", "ExtractionWarning", "assemble"]
 
 _ID = ("case_id", "reader", "timepoint", "site")
@@ -64,14 +66,17 @@ class Extraction:
     def _summary(self):
         s = self.cache_stats
         n_rows = len(self.features) + len(self.errors)
+        failed = str(len(self.errors)) + (tr(" (see .errors)") if len(self.errors) else "")
         return [
-            ("rows extracted", f"{len(self.features)} of {n_rows}"),
-            ("features per row", str(len(self.feature_names))),
-            ("failed rows", f"{len(self.errors)}" + (" (see .errors)" if len(self.errors) else "")),
-            ("image types", ", ".join(self.settings.get("imageType", {}))),
-            ("cache", f"{s.get('cases_cached', 0)} rows from cache, {s.get('cases_computed', 0)} "
-                      f"computed ({s.get('hits', 0)} unit hits, {s.get('misses', 0)} misses)"),
-            ("time", f"{self.seconds:.1f} s"),
+            (tr("rows extracted"), tr("{done} of {total}").format(done=len(self.features), total=n_rows)),
+            (tr("features per row"), str(len(self.feature_names))),
+            (tr("failed rows"), failed),
+            (tr("image types"), ", ".join(self.settings.get("imageType", {}))),
+            (tr("cache"), tr("{cached} rows from cache, {computed} computed ({hits} unit hits, "
+                             "{misses} misses)").format(
+                cached=s.get("cases_cached", 0), computed=s.get("cases_computed", 0),
+                hits=s.get("hits", 0), misses=s.get("misses", 0))),
+            (tr("time"), f"{self.seconds:.1f} s"),
         ]
 
     def __repr__(self):
@@ -86,7 +91,7 @@ class Extraction:
         )
         err = ""
         if len(self.errors):
-            err = "<p><b>Failed rows</b> (first 5):</p>" + self.errors.head(5).to_html(index=False)
+            err = tr("<p><b>Failed rows</b> (first 5):</p>") + self.errors.head(5).to_html(index=False)
         return f"<div><b>radnb Extraction</b><table>{rows}</table>{err}</div>"
 
 
@@ -120,8 +125,10 @@ def assemble(rows, results, settings, seconds, warn=True, time_limit=None) -> Ex
     if len(errors) and warn:
         first = errors.iloc[0]
         warnings.warn(
-            f"{len(errors)} of {len(rows)} cases failed; see result.errors (first: case "
-            f"{first.case_id!r}, {first.stage}: {first.message[:120]})",
+            tr("{failed} of {total} cases failed; see result.errors (first: case "
+               "{case!r}, {stage}: {message})").format(
+                failed=len(errors), total=len(rows), case=first.case_id, stage=first.stage,
+                message=first.message[:120]),
             ExtractionWarning, stacklevel=3,
         )
     return Extraction(features, diagnostics, errors, stats, settings, seconds)

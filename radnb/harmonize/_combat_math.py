@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["fit_combat", "estimate_site", "standardize", "adjust"]
 
 
@@ -108,8 +110,8 @@ def estimate_site(z, *, parametric=True, eb=True, mean_only=False):
     if eb and z.shape[1] < 2:
         import warnings
 
-        warnings.warn("empirical Bayes needs at least 2 features to estimate its priors; "
-                      "harmonising without it (eb=False).", UserWarning, stacklevel=4)
+        warnings.warn(tr("empirical Bayes needs at least 2 features to estimate its priors; "
+                         "harmonising without it (eb=False)."), UserWarning, stacklevel=4)
         eb = False
     if not eb:
         out.update(gamma_star=gamma_hat, delta_star=delta_hat)

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["site_outcome_association", "warn_site_outcome", "warn_lost_positivity"]
 
 
@@ -45,11 +47,12 @@ def warn_site_outcome(site, outcome, *, level=0.05, stacklevel=3):
     if p < level:
         rates = ", ".join(f"{s}: {100 * r:.0f}%" for s, r in rate.items())
         warnings.warn(
-            f"ComBat: the outcome rate differs between sites ({rates}; chi-square "
-            f"{format_p(p)}). ComBat removes every difference between sites, so here it also "
-            "removes part of the outcome signal. Preserve clinical covariates that explain the "
-            "difference (covariate_cols=..., never the outcome), compare models with and without "
-            "harmonisation, and validate on a held-out site (radnb.evaluate.external_validation).",
+            tr("ComBat: the outcome rate differs between sites ({rates}; chi-square "
+               "{p}). ComBat removes every difference between sites, so here it also "
+               "removes part of the outcome signal. Preserve clinical covariates that explain the "
+               "difference (covariate_cols=..., never the outcome), compare models with and without "
+               "harmonisation, and validate on a held-out site (radnb.evaluate.external_validation)."
+               ).format(rates=rates, p=format_p(p)),
             UserWarning, stacklevel=stacklevel)
     return p
 
@@ -63,8 +66,9 @@ def warn_lost_positivity(before, after, names, *, stacklevel=3):
         lost_names = [n for n, b in zip(names, lost) if b]
         n_values = int((after[:, lost] <= 0).sum())
         warnings.warn(
-            f"ComBat: {len(lost_names)} feature(s) that were strictly positive (e.g. volumes, "
-            f"energies) now have {n_values} value(s) <= 0: {lost_names[:5]}"
-            f"{' ...' if len(lost_names) > 5 else ''}. Harmonise them on the log scale with "
-            "log_transform=True, so they stay positive.", UserWarning, stacklevel=stacklevel)
+            tr("ComBat: {n} feature(s) that were strictly positive (e.g. volumes, "
+               "energies) now have {n_values} value(s) <= 0: {names}{more}. Harmonise them on the "
+               "log scale with log_transform=True, so they stay positive.").format(
+                n=len(lost_names), n_values=n_values, names=lost_names[:5],
+                more=" ..." if len(lost_names) > 5 else ""), UserWarning, stacklevel=stacklevel)
     return lost

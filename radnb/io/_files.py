@@ -130,9 +130,10 @@ def read_mask(path, reference=None, *, roi=None, label=None):
         )
     mask = _label_image(read_image(path), label, path)
     if reference is not None:  # one policy (radnb.io._geometry): align header rounding, refuse more
+        from radnb._utils.i18n import _ as tr
         from radnb.io._geometry import align_mask
 
-        mask = align_mask(mask, _as_image(reference), name=f"mask {path.name!r}")
+        mask = align_mask(mask, _as_image(reference), name=tr("mask {name!r}").format(name=path.name))
     return mask
 
 
@@ -377,16 +378,19 @@ def _label_image(mask, label, path):
     problem = mask_problem(mask, whole_label_image=label is None)
     if problem:
         from radnb._utils.errors import InputError
+        from radnb._utils.i18n import _ as tr
 
-        raise InputError(f"mask {path.name!r} {problem}")
+        raise InputError(tr("mask {name!r} {problem}").format(name=path.name, problem=problem))
     arr = sitk.GetArrayViewFromImage(mask)
     if label is None:
         return sitk.Cast(mask, sitk.sitkUInt8)
     present = np.unique(arr)
     if label not in present:
-        raise ValueError(
-            f"label={label!r} does not occur in mask {path.name!r}; it holds the values "
-            f"{present[:12].tolist()}. Pass one of the non-zero values."
-        )
+        from radnb._utils.i18n import _ as tr
+
+        raise ValueError(tr(
+            "label={label!r} does not occur in mask {name!r}; it holds the values "
+            "{values}. Pass one of the non-zero values."
+        ).format(label=label, name=path.name, values=present[:12].tolist()))
     out = sitk.Cast(sitk.BinaryThreshold(mask, label, label, 1, 0), sitk.sitkUInt8)
     return out

@@ -18,6 +18,7 @@ smallest voxel side)``; direction cosines ``1e-4``.
 from __future__ import annotations
 
 from radnb._utils.errors import InputError
+from radnb._utils.i18n import _
 
 import numpy as np
 
@@ -57,7 +58,8 @@ def compare_grids(mask, image, tolerance=None):
     """
     sp_m, sp_i = np.asarray(mask.GetSpacing(), float), np.asarray(image.GetSpacing(), float)
     if mask.GetDimension() != image.GetDimension():
-        return "mismatch", [f"the mask is {mask.GetDimension()}D, the image {image.GetDimension()}D"], False
+        return "mismatch", [_("the mask is {mask}D, the image {image}D").format(
+            mask=mask.GetDimension(), image=image.GetDimension())], False
     size_same = mask.GetSize() == image.GetSize()
     d_sp = np.abs(sp_m - sp_i)
     rel_sp = float(np.max(d_sp / np.maximum(sp_i, 1e-12)))
@@ -65,14 +67,15 @@ def compare_grids(mask, image, tolerance=None):
     d_dir = float(np.max(np.abs(np.subtract(mask.GetDirection(), image.GetDirection()))))
     details = []
     if not size_same:
-        details.append(f"size {mask.GetSize()} vs image {image.GetSize()} voxels")
+        details.append(_("size {mask} vs image {image} voxels").format(
+            mask=mask.GetSize(), image=image.GetSize()))
     if d_sp.max() > 0:
-        details.append(f"spacing {_r(sp_m)} vs image {_r(sp_i)} mm (differs by up to "
-                       f"{d_sp.max():.3g} mm)")
+        details.append(_("spacing {mask} vs image {image} mm (differs by up to {diff:.3g} mm)").format(
+            mask=_r(sp_m), image=_r(sp_i), diff=d_sp.max()))
     if shift > 0:
-        details.append(f"origin shifted by {shift:.3g} mm")
+        details.append(_("origin shifted by {shift:.3g} mm").format(shift=shift))
     if d_dir > 0:
-        details.append(f"direction cosines differ by up to {d_dir:.3g}")
+        details.append(_("direction cosines differ by up to {diff:.3g}").format(diff=d_dir))
     if not details:
         return "same", [], True
     if tolerance is None:
@@ -97,18 +100,17 @@ def align_mask(mask, image, *, name="mask", frames=(None, None), tolerance=None)
     import SimpleITK as sitk
 
     if mask.GetDimension() != image.GetDimension():
-        raise GeometryMismatchError(
-            f"{name} is {mask.GetDimension()}D but the image is {image.GetDimension()}D: radiomics "
+        raise GeometryMismatchError(_(
+            "{name} is {mask}D but the image is {image}D: radiomics "
             "needs a 3D image and a 3D mask of one scan. A 2D file is a single slice (export the "
             "whole series); a 4D file holds several volumes, e.g. time frames (save the one you "
             "segmented)."
-        )
+        ).format(name=name, mask=mask.GetDimension(), image=image.GetDimension()))
     status, details, small = compare_grids(mask, image, tolerance)
     if status == "mismatch":
-        raise GeometryMismatchError(
-            f"{name} is not on the image's voxel grid ({'; '.join(details)}). "
-            + mismatch_advice(small=small, frames=frames, inside=_roi_inside(mask, image))
-        )
+        raise GeometryMismatchError(_("{name} is not on the image's voxel grid ({details}). {advice}").format(
+            name=name, details="; ".join(details),
+            advice=mismatch_advice(small=small, frames=frames, inside=_roi_inside(mask, image))))
     out = sitk.Image(mask)
     if status == "aligned":
         out.CopyInformation(image)
@@ -120,20 +122,24 @@ def mismatch_advice(*, small, frames=(None, None), inside=True) -> str:
     """What to do about a mask on another grid (never calls resampling 'safe' by itself)."""
     a, b = frames
     if a and b and a != b:
-        return ("The mask was drawn on another series: its DICOM Frame of Reference UID differs from "
-                "the image's, so its coordinates are not this image's. Register the two scans (e.g. "
-                "in 3D Slicer) and move the mask with that transform, or segment the lesion again on "
-                "this image; resampling alone would put it in the wrong place.")
+        return _("The mask was drawn on another series: its DICOM Frame of Reference UID differs from "
+                 "the image's, so its coordinates are not this image's. Register the two scans (e.g. "
+                 "in 3D Slicer) and move the mask with that transform, or segment the lesion again on "
+                 "this image; resampling alone would put it in the wrong place.")
     if (a and b and a == b) or small:
-        why = ("both share one DICOM Frame of Reference" if a and b
-               else "the grids differ only slightly, as when the same scan was saved by another tool")
-        return (f"Here {why}: resample the mask onto the image with nearest-neighbour "
-                "interpolation (radnb.preprocess.resample_to(mask, image, is_mask=True)), save it, "
-                "and check the overlay in radnb.view.browse.")
-    outside = " (the ROI reaches outside this image)" if not inside else ""
-    return (f"It seems to come from another series{outside}. First check the manifest's pairing. "
-            "Resample only if both series share a frame of reference (same session, patient not "
-            "moved); otherwise register the two scans or segment the lesion again on this image.")
+        why = (_("both share one DICOM Frame of Reference") if a and b
+               else _("the grids differ only slightly, as when the same scan was saved by another tool"))
+        return _("Here {why}: resample the mask onto the image with nearest-neighbour "
+                 "interpolation (radnb.preprocess.resample_to(mask, image, is_mask=True)), save it, "
+                 "and check the overlay in radnb.view.browse.").format(why=why)
+    if not inside:
+        return _("It seems to come from another series (the ROI reaches outside this image). First "
+                 "check the manifest's pairing. Resample only if both series share a frame of "
+                 "reference (same session, patient not moved); otherwise register the two scans or "
+                 "segment the lesion again on this image.")
+    return _("It seems to come from another series. First check the manifest's pairing. "
+             "Resample only if both series share a frame of reference (same session, patient not "
+             "moved); otherwise register the two scans or segment the lesion again on this image.")
 
 
 def frame_of_reference(path, series_uid=None):

@@ -9,6 +9,7 @@ it does not know are left to the reader.
 from __future__ import annotations
 
 from radnb._utils.errors import InputError
+from radnb._utils.i18n import _ as tr
 
 import struct
 import zlib
@@ -79,11 +80,11 @@ def check_finite(image, what="image") -> None:
         return
     bad = int(np.count_nonzero(~np.isfinite(arr)))
     if bad:
-        raise ValueError(
-            f"the {what} has {bad} voxel(s) without a number (NaN or infinite), out of {arr.size}; "
+        raise ValueError(tr(
+            "the {what} has {bad} voxel(s) without a number (NaN or infinite), out of {size}; "
             "features would be meaningless. Re-export the image, or replace those voxels "
             "(e.g. by the background value) before extraction."
-        )
+        ).format(what=tr(what), bad=bad, size=arr.size))
 
 
 def mask_problem(mask, *, whole_label_image=True):
@@ -97,9 +98,9 @@ def mask_problem(mask, *, whole_label_image=True):
 
     n = mask.GetNumberOfComponentsPerPixel()
     if n != 1:
-        return (f"is a colour (RGB) or vector image with {n} values per voxel, not a label map; "
-                "export the segmentation from your segmentation tool as a label map (one whole "
-                "number per voxel: 0 background, 1 lesion) in NIfTI or NRRD.")
+        return tr("is a colour (RGB) or vector image with {n} values per voxel, not a label map; "
+                  "export the segmentation from your segmentation tool as a label map (one whole "
+                  "number per voxel: 0 background, 1 lesion) in NIfTI or NRRD.").format(n=n)
     if not whole_label_image:
         return None
     arr = sitk.GetArrayViewFromImage(mask)
@@ -111,20 +112,21 @@ def mask_problem(mask, *, whole_label_image=True):
     step = max(1, arr.size // 200_000)
     values = np.unique(arr.ravel()[::step])
     if len(values) <= 64 and lo < 0 and np.array_equal(values, np.round(values)):
-        return (f"holds negative label values ({lo:g} to {hi:g}); a label map has 0 for background "
-                "and 1, 2, ... for the regions. Renumber the labels in your segmentation tool, or "
-                "check that this file is the segmentation.")
+        return tr("holds negative label values ({lo:g} to {hi:g}); a label map has 0 for background "
+                  "and 1, 2, ... for the regions. Renumber the labels in your segmentation tool, or "
+                  "check that this file is the segmentation.").format(lo=lo, hi=hi)
     if len(values) > 64 or lo < 0:
-        return (f"holds {len(values)}{'+' if step > 1 else ''} different values from {lo:g} to "
-                f"{hi:g}: it looks like an image (e.g. a CT or MR), not a segmentation. Check the "
-                "mask column of the manifest (image and mask swapped, or the wrong file).")
+        return tr("holds {count} different values from {lo:g} to "
+                  "{hi:g}: it looks like an image (e.g. a CT or MR), not a segmentation. Check the "
+                  "mask column of the manifest (image and mask swapped, or the wrong file).").format(
+            count=f"{len(values)}{'+' if step > 1 else ''}", lo=lo, hi=hi)
     if not np.array_equal(arr, np.round(arr)):
-        return (f"holds non-whole values ({lo:g}..{hi:g}): it looks like a probability map or was "
-                "resampled with linear interpolation; threshold it (mask > 0.5) or resample it "
-                "with nearest-neighbour interpolation.")
+        return tr("holds non-whole values ({lo:g}..{hi:g}): it looks like a probability map or was "
+                  "resampled with linear interpolation; threshold it (mask > 0.5) or resample it "
+                  "with nearest-neighbour interpolation.").format(lo=lo, hi=hi)
     if hi > 255:
-        return (f"holds label values up to {hi:g}; radnb reads labels 0..255. Renumber the labels "
-                "in your segmentation tool (or pick one with label=).")
+        return tr("holds label values up to {hi:g}; radnb reads labels 0..255. Renumber the labels "
+                  "in your segmentation tool (or pick one with label=).").format(hi=hi)
     return None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column
 from radnb._utils.validation import check_range
 
@@ -25,9 +26,10 @@ def _paired(x, y, func="ccc", warn=True):
     keep = ~(np.isnan(x) | np.isnan(y))
     if warn and not keep.all():
         warnings.warn(
-            f"{func}: left out {int((~keep).sum())} of {keep.size} pairs with a missing value "
-            f"(x: {int(np.isnan(x).sum())}, y: {int(np.isnan(y).sum())}); column n counts the "
-            "pairs used.", UserWarning, stacklevel=3)
+            tr("{func}: left out {n} of {total} pairs with a missing value (x: {nx}, y: {ny}); "
+               "column n counts the pairs used.").format(
+                func=func, n=int((~keep).sum()), total=keep.size, nx=int(np.isnan(x).sum()),
+                ny=int(np.isnan(y).sum())), UserWarning, stacklevel=3)
     x, y = x[keep], y[keep]
     if x.size < 3:
         raise ValueError(f"need at least 3 complete pairs; got {x.size}.")

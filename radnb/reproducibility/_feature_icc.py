@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb.reproducibility._icc import ICC_DESCRIPTIONS, ICC_TYPES, icc_arrays, resolve_icc_type
 from radnb._utils.intervals import P_COLUMN, ci_cell, ci_column
 from radnb._utils.validation import check_columns, check_range
@@ -80,9 +81,10 @@ def icc(data, targets, raters, ratings, *, confidence=0.95):
     if incomplete.any():
         names = ", ".join(map(str, wide.index[incomplete][:5]))
         warnings.warn(
-            f"icc: left out {int(incomplete.sum())} of {len(wide)} targets with missing "
-            f"ratings ({names}{' ...' if incomplete.sum() > 5 else ''}); ICCs need every "
-            "target rated by every rater.", UserWarning, stacklevel=2,
+            tr("icc: left out {n} of {total} targets with missing ratings ({names}{more}); ICCs "
+               "need every target rated by every rater.").format(
+                n=int(incomplete.sum()), total=len(wide), names=names,
+                more=" ..." if incomplete.sum() > 5 else ""), UserWarning, stacklevel=2,
         )
         wide = wide[~incomplete]
     _check_shape(len(wide), wide.shape[1], targets, raters)
@@ -180,17 +182,20 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
     missing_rows = ~present.all(axis=1)
     if missing_rows.any():
         warnings.warn(
-            f"feature_icc: left out {int(missing_rows.sum())} of {n_all} targets "
-            f"({', '.join(targets)}) without a row for every {by} level {_levels(features, by)}; "
-            f"select matching rows first (e.g. keep one timepoint when by='reader').",
+            tr("feature_icc: left out {n} of {total} targets ({targets}) without a row for every "
+               "{by} level {levels}; select matching rows first (e.g. keep one timepoint when "
+               "by='reader').").format(n=int(missing_rows.sum()), total=n_all,
+                                       targets=", ".join(targets), by=by,
+                                       levels=_levels(features, by)),
             UserWarning, stacklevel=2,
         )
         Y = Y[:, ~missing_rows]
     nan_feats = np.isnan(Y).any(axis=(1, 2))
     if nan_feats.any():
         warnings.warn(
-            f"feature_icc: {int(nan_feats.sum())} features have missing values; their incomplete "
-            "targets were left out for those features only (see column n_targets).",
+            tr("feature_icc: {n} features have missing values; their incomplete "
+               "targets were left out for those features only (see column n_targets).").format(
+                n=int(nan_feats.sum())),
             UserWarning, stacklevel=2,
         )
     res = icc_arrays(Y, confidence=confidence)

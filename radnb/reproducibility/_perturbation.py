@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns, check_option, check_range
 
 __all__ = ["PerturbationResult", "perturbation_study"]
@@ -216,8 +217,8 @@ def perturbation_study(cohort, n=5, kinds=("dilate", "erode", "contour"), params
                           ["case_id", "timepoint", "reader", "stage", "message"])
     if len(errors):
         warnings.warn(
-            f"perturbation_study: {len(errors)} perturbed masks failed "
-            f"({errors['case_id'].nunique()} cases); see result.errors. The other cases are kept.",
+            tr("perturbation_study: {n} perturbed masks failed ({cases} cases); see result.errors. "
+               "The other cases are kept.").format(n=len(errors), cases=errors["case_id"].nunique()),
             UserWarning, stacklevel=2,
         )
     features = result.features

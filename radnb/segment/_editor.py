@@ -15,6 +15,8 @@ import json
 import ipywidgets as W
 import numpy as np
 
+from radnb._utils.i18n import N_
+from radnb._utils.i18n import _ as tr
 import radnb.segment._editor_io as eio
 import radnb.segment._editor_ops as ops
 from radnb.view import _render
@@ -26,7 +28,7 @@ TOOLS = (("Look", "look"), ("Paint", "brush"), ("Erase", "erase"), ("Grow", "gro
 TOOL_TIPS = ("Hover to read values, click to pick a point", "Drag to paint the label",
              "Drag to erase the label", "Click inside the lesion to grow a region",
              "Drag a box: voxels in the box and in 'Box range' become the label")
-EDITOR_HELP = (
+EDITOR_HELP = N_(
     "<b>Paint / Erase:</b> drag on the picture (the circle is the brush, radius in mm). "
     "<b>Grow:</b> click inside the lesion; move 'Tolerance' to see the region change. "
     "<b>Box threshold:</b> drag a box; voxels of this slice in the box and in the 'Box range' "
@@ -49,21 +51,21 @@ class Editor(EditorTools, Viewer):
         self.last_message_bytes, self.message = 0, ""
         self._history_limit = max(20, int(history))
         lay = W.Layout(width="330px")
-        self._tool_w = W.ToggleButtons(options=TOOLS, value="look", description="Tool",
+        self._tool_w = W.ToggleButtons(options=TOOLS, value="look", description=tr("Tool"),
                                        tooltips=list(TOOL_TIPS), style={"button_width": "122px"})
-        self._label_w = W.Dropdown(description="Label", layout=W.Layout(width="220px"))
-        self._add_label_w = W.Button(description="+ label", layout=W.Layout(width="70px"))
-        self._radius_w = W.FloatSlider(description="Brush mm", min=0.5, max=30, step=0.5,
+        self._label_w = W.Dropdown(description=tr("Label"), layout=W.Layout(width="220px"))
+        self._add_label_w = W.Button(description=tr("+ label"), layout=W.Layout(width="70px"))
+        self._radius_w = W.FloatSlider(description=tr("Brush mm"), min=0.5, max=30, step=0.5,
                                        value=float(radius_mm), layout=lay)
-        self._tolerance_w = W.FloatSlider(description="Tolerance", min=1, max=500, step=1,
+        self._tolerance_w = W.FloatSlider(description=tr("Tolerance"), min=1, max=500, step=1,
                                           layout=lay, continuous_update=True)
-        self._range_w = W.FloatRangeSlider(description="Box range", layout=lay, step=1,
+        self._range_w = W.FloatRangeSlider(description=tr("Box range"), layout=lay, step=1,
                                            continuous_update=False)
-        names = ("Fill holes", "Keep largest", "Interpolate", "Undo", "Redo")
-        self._buttons = {n: W.Button(description=n, layout=W.Layout(width="112px")) for n in names}
-        self._save_path_w = W.Text(description="Save as", layout=W.Layout(width="420px"),
+        names = (N_("Fill holes"), N_("Keep largest"), N_("Interpolate"), N_("Undo"), N_("Redo"))
+        self._buttons = {n: W.Button(description=tr(n), layout=W.Layout(width="112px")) for n in names}
+        self._save_path_w = W.Text(description=tr("Save as"), layout=W.Layout(width="420px"),
                                    value=str(self._context.get("default_path", "mask.nii.gz")))
-        self._save_w = W.Button(description="Save", button_style="primary")
+        self._save_w = W.Button(description=tr("Save"), button_style="primary")
         self._status_msg_w = W.HTML()
         self._status_msg_w.add_class("radnb-editor-status")
         self._compare_w = W.HTML()
@@ -80,7 +82,7 @@ class Editor(EditorTools, Viewer):
             W.HBox([self._tolerance_w, self._range_w]),
             W.HBox(list(self._buttons.values())),
             W.HBox([self._save_path_w, self._save_w]),
-            self._status_msg_w, self._compare_w, W.HTML(f"<small>{EDITOR_HELP}</small>"),
+            self._status_msg_w, self._compare_w, W.HTML(f"<small>{tr(EDITOR_HELP)}</small>"),
         ])
         tools.add_class("radnb-editor-tools")
         kids = list(self.children)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
 from radnb.segment._metrics import (
     AGREEMENT_COLUMNS, agreement,
 )
@@ -289,7 +290,8 @@ def cohort_agreement(manifest, reference_reader: int = 1, other_reader: int = 2,
     n_bad = int((table["error"] != "").sum())
     if n_bad:
         warnings.warn(
-            f"{n_bad} of {len(table)} cases failed; see the 'error' column of the result.",
+            tr("{n} of {total} cases failed; see the 'error' column of the result.").format(
+                n=n_bad, total=len(table)),
             UserWarning, stacklevel=2,
         )
     return table

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns
 
 __all__ = ["Nomogram", "fit_logistic"]
@@ -34,9 +35,9 @@ def fit_logistic(data, outcome, predictors):
     if not keep.all():
         import warnings
 
-        warnings.warn(f"{int((~keep).sum())} row(s) with a missing predictor or outcome were left "
-                      f"out of the logistic model (rows {list(data.index[~keep][:5])}...).",
-                      stacklevel=2)
+        warnings.warn(tr("{n} row(s) with a missing predictor or outcome were left out of the "
+                         "logistic model (rows {rows}...).").format(
+            n=int((~keep).sum()), rows=list(data.index[~keep][:5])), stacklevel=2)
     y = check_binary("outcome", data.loc[keep, outcome].to_numpy())
     return sm.Logit(y, sm.add_constant(X[keep].astype(float), has_constant="add")).fit(disp=0)
 

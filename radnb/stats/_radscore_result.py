@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["RadscoreResult"]
 
 
@@ -177,10 +179,11 @@ class RadscoreResult:
             res = sm.Logit(self.y, design).fit(disp=0, maxiter=200)
         if caught or not res.mle_retvals.get("converged", True):
             warnings.warn(
-                f"the unpenalised refit of {len(self.selected)} features on {len(self.y)} cases "
-                "did not converge cleanly (likely (quasi-)separation); its odds ratios and "
-                "p-values are unreliable. Prefer result.coefficients (penalised) or a stronger "
-                "penalty (smaller Cs, rule='1se').", stacklevel=3)
+                tr("the unpenalised refit of {n} features on {cases} cases "
+                   "did not converge cleanly (likely (quasi-)separation); its odds ratios and "
+                   "p-values are unreliable. Prefer result.coefficients (penalised) or a stronger "
+                   "penalty (smaller Cs, rule='1se').").format(n=len(self.selected), cases=len(self.y)),
+                stacklevel=3)
         return res
 
     def summary(self, alpha=None, *, confidence=0.95):

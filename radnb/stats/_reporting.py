@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.formatting import format_p
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
 
 __all__ = ["interpret_p", "bootstrap_optimism"]
@@ -49,10 +50,12 @@ def interpret_p(p, what, *, alpha=0.05):
                          "'age differs between benign and malignant lesions'.")
     level = f"{100 * alpha:g}%"
     if p < alpha:
-        return (f"{format_p(p)}: evidence at the {level} level that {what}; the p-value says "
-                "nothing about how large or clinically important the effect is.")
-    return (f"{format_p(p)}: no evidence at the {level} level that {what}; this does not show "
-            "that there is no difference or no relation (the study may be too small to see it).")
+        return tr("{p}: evidence at the {level} level that {what}; the p-value says "
+                  "nothing about how large or clinically important the effect is.").format(
+            p=format_p(p), level=level, what=what)
+    return tr("{p}: no evidence at the {level} level that {what}; this does not show "
+              "that there is no difference or no relation (the study may be too small to see it).").format(
+        p=format_p(p), level=level, what=what)
 
 
 def _calibration_slope(y, p):

@@ -4,7 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.i18n import N_
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns, check_option, check_range
+
+#: tableone's header words and row-label suffixes, translated for display only (``style``);
+#: ``table`` keeps tableone's labels, which code indexes by.
+_HEADER_WORDS = (N_("Missing"), N_("Overall"), N_("P-Value"), N_("Test"))
+_SUMMARY_WORDS = (N_("mean (SD)"), N_("median [Q1,Q3]"), N_("n (%)"))
 
 __all__ = ["TableOneResult", "make_table_one", "guess_categorical", "guess_nonnormal"]
 
@@ -75,7 +82,7 @@ class TableOneResult:
         """
         import html
 
-        sty = self.table.style.format(escape="html")
+        sty = _display(self.table).style.format(escape="html")
         sty = sty.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
         if caption:
             sty = sty.set_caption(html.escape(str(caption)))
@@ -94,6 +101,28 @@ class TableOneResult:
 
     def __repr__(self):
         return repr(self.table)
+
+
+def _display(table):
+    """``table`` with its header words in the current language (the same object in English)."""
+    if tr("Overall") == "Overall":
+        return table
+
+    def word(label):
+        label = str(label)
+        if label in _HEADER_WORDS:
+            return tr(label)
+        if label.startswith("Grouped by "):
+            return tr("Grouped by {column}").format(column=label[len("Grouped by "):])
+        for summary in _SUMMARY_WORDS:
+            if label.endswith(", " + summary):
+                return label[: -len(summary)] + tr(summary)
+        return label
+
+    shown = table.copy()
+    shown.columns = shown.columns.map(lambda c: tuple(map(word, c)) if isinstance(c, tuple) else word(c))
+    shown.index = shown.index.map(lambda r: tuple(map(word, r)) if isinstance(r, tuple) else word(r))
+    return shown
 
 
 def make_table_one(df, groupby=None, columns=None, categorical=None, nonnormal=None, *,

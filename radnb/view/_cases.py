@@ -48,7 +48,9 @@ def read_display_mask(obj, image, *, roi=None):
     mask = read_image(obj)
     problem = mask_problem(mask, whole_label_image=False)
     if problem:
-        raise ValueError("the mask " + problem)
+        from radnb._utils.i18n import _ as tr
+
+        raise ValueError(tr("the mask {problem}").format(problem=problem))
     return mask_on_image(mask, image)
 
 

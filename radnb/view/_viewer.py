@@ -13,12 +13,14 @@ import html
 import ipywidgets as W
 import numpy as np
 
+from radnb._utils.i18n import N_
+from radnb._utils.i18n import _ as tr
 import radnb.view._render as _render
 from radnb.view._cases import SYMBOL, load_case
 from radnb.view._slice_canvas import SliceCanvas
 
 _STATUS_COLOUR = {"ok": "#2e7d32", "warning": "#e69f00", "error": "#c62828", "unknown": "#777"}
-HELP = (
+HELP = N_(
     "<b>Mouse:</b> move over the picture to read voxel, position (mm) and intensity under "
     "the cursor; click to pick that point (or use the two 'Point' sliders). "
     "<b>Keyboard:</b> click the picture, then Arrow Up/Down step through slices (Page "
@@ -42,26 +44,26 @@ class Viewer(W.VBox):
             options=[(c["key"] if c["status"] == "unknown" else
                       f"{SYMBOL[c['status']]} {c['key']} [{c['status']}]", i)
                      for i, c in enumerate(self._cases)],
-            description="Case", layout=lay)
+            description=tr("Case"), layout=lay)
         self._status_w = W.HTML()
         self._plane_w = W.ToggleButtons(options=list(_render.PLANES), value=plane,
-                                        description="Plane", style={"button_width": "80px"})
-        self._slice_w = W.IntSlider(description="Slice", min=0, max=1, continuous_update=True,
+                                        description=tr("Plane"), style={"button_width": "80px"})
+        self._slice_w = W.IntSlider(description=tr("Slice"), min=0, max=1, continuous_update=True,
                                     layout=lay)
-        self._preset_w = W.Dropdown(description="Window", layout=W.Layout(width="240px"))
-        self._window_w = W.FloatSlider(description="Width", min=1, max=4000, step=1, layout=lay)
-        self._level_w = W.FloatSlider(description="Level", min=-1200, max=3000, step=1, layout=lay)
-        self._mode_w = W.ToggleButtons(options=["fill", "contour"], value=mode, description="Mask",
+        self._preset_w = W.Dropdown(description=tr("Window"), layout=W.Layout(width="240px"))
+        self._window_w = W.FloatSlider(description=tr("Width"), min=1, max=4000, step=1, layout=lay)
+        self._level_w = W.FloatSlider(description=tr("Level"), min=-1200, max=3000, step=1, layout=lay)
+        self._mode_w = W.ToggleButtons(options=["fill", "contour"], value=mode, description=tr("Mask"),
                                        style={"button_width": "70px"})
-        self._opacity_w = W.FloatSlider(description="Opacity", min=0, max=1, step=0.05,
+        self._opacity_w = W.FloatSlider(description=tr("Opacity"), min=0, max=1, step=0.05,
                                         value=opacity, layout=lay)
-        self._zoom_w = W.Checkbox(description="Zoom to ROI", value=False, indent=False)
-        self._point_on_w = W.Checkbox(description="Show picked point", value=False, indent=False)
-        self._row_w = W.IntSlider(description="Point \u2195", min=0, max=1, layout=lay)
-        self._col_w = W.IntSlider(description="Point \u2194", min=0, max=1, layout=lay)
+        self._zoom_w = W.Checkbox(description=tr("Zoom to ROI"), value=False, indent=False)
+        self._point_on_w = W.Checkbox(description=tr("Show picked point"), value=False, indent=False)
+        self._row_w = W.IntSlider(description=tr("Point \u2195"), min=0, max=1, layout=lay)
+        self._col_w = W.IntSlider(description=tr("Point \u2194"), min=0, max=1, layout=lay)
         self._readout_w = W.HTML()
         self._readout_w.add_class("radnb-point-readout")
-        self._hover_w = W.HTML("<i>Move the mouse over the picture to read values.</i>")
+        self._hover_w = W.HTML("<i>" + tr("Move the mouse over the picture to read values.") + "</i>")
         self._hover_w.add_class("radnb-hover-readout")
         self._legend_w = W.HTML()
         self._dice_w = W.HTML()
@@ -78,7 +80,7 @@ class Viewer(W.VBox):
         ])
         top = [self._case_w] if len(self._cases) > 1 else []
         super().__init__(top + [self._status_w, W.HBox([self.image_widget, controls]),
-                                W.HTML(f"<small>{HELP}</small>")])
+                                W.HTML(f"<small>{tr(HELP)}</small>")])
         self.add_class("radnb-viewer")
         self._initial = {"window": window, "level": level}
         for w, fn in ((self._case_w, self._on_case), (self._plane_w, self._on_plane),

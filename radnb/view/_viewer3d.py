@@ -113,7 +113,10 @@ def view3d(image, mask=None, *, backend="auto", online=None, height=600):
         return viewer
     import ipywidgets as W
 
-    note = W.HTML(f"<b>3D view not available</b>: {reason}. Showing the 2D viewer instead.")
+    from radnb._utils.i18n import _ as tr
+
+    note = W.HTML(tr("<b>3D view not available</b>: {reason}. Showing the 2D viewer instead.").format(
+        reason=reason))
     return W.VBox([note, browse(img, msk, validation=False)])
 
 

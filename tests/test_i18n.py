@@ -1,0 +1,317 @@
+"""radnb speaks English or Chinese: the language choice, the catalogue, Chinese advice and glyphs."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import string
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import radnb
+from radnb._utils import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = ROOT / "radnb" / "locale" / "zh" / "LC_MESSAGES" / "radnb.po"
+MO = PO.with_suffix(".mo")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LOCALE_VARIABLES = ("RADNB_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+@pytest.fixture(autouse=True)
+def english_machine(monkeypatch, tmp_path):
+    """Every test starts on a machine with no language settings, in a folder without radnb.toml."""
+    for name in LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    radnb.set_language(None)
+
+
+@pytest.fixture(scope="module")
+def problems(tmp_path_factory):
+    from radnb.datasets import make_problem_cases
+
+    return make_problem_cases(tmp_path_factory.mktemp("problems"))
+
+
+def _advice(problems):
+    from radnb.cohort import validate
+
+    table = validate(problems).merge(problems[["case_id", "problem"]], on="case_id")
+    bad = table[table.severity != "ok"]
+    return dict(zip(bad.problem, bad.message))
+
+
+# --- choosing the language -------------------------------------------------------------------
+
+def test_set_language_accepts_zh_en_none_and_names_the_choices_otherwise():
+    assert radnb.get_language() == "en"
+    radnb.set_language("zh")
+    assert radnb.get_language() == "zh" and os.environ["RADNB_LANG"] == "zh"
+    radnb.set_language("en")
+    assert radnb.get_language() == "en"
+    radnb.set_language(None)
+    assert radnb.get_language() == "en" and "RADNB_LANG" not in os.environ
+    with pytest.raises(ValueError, match=r"'en', 'zh'.*got 'chinese'.*set_language\('zh'\)"):
+        radnb.set_language("chinese")
+    assert {"set_language", "get_language"} <= set(radnb.__all__)
+
+
+def test_language_order_set_language_env_settings_file_locale(monkeypatch, tmp_path):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert radnb.get_language() == "zh"  # system locale
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")  # LC_ALL comes before LANG, as in gettext
+    assert radnb.get_language() == "en"
+    (tmp_path / "radnb.toml").write_text('language = "zh"\n', encoding="utf-8")
+    assert radnb.get_language() == "zh"  # radnb.toml in the working folder beats the locale
+    monkeypatch.setenv("RADNB_LANG", "en")
+    assert radnb.get_language() == "en"  # the environment beats radnb.toml
+    radnb.set_language("zh")
+    assert radnb.get_language() == "zh"  # set_language beats everything
+    radnb.set_language(None)
+    assert os.environ["RADNB_LANG"] == "en"  # the user's own setting is given back
+
+
+def test_bad_settings_are_ignored_with_a_warning(monkeypatch, tmp_path):
+    monkeypatch.setenv("RADNB_LANG", "klingon")
+    with pytest.warns(UserWarning, match="RADNB_LANG='klingon'.*RADNB_LANG=zh"):
+        assert radnb.get_language() == "en"
+    monkeypatch.delenv("RADNB_LANG")
+    (tmp_path / "radnb.toml").write_text("language = \n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="could not be read as TOML"):
+        assert radnb.get_language() == "en"
+
+
+def test_set_language_reaches_worker_processes_started_later():
+    radnb.set_language("zh")
+    out = subprocess.run([sys.executable, "-c", "import radnb; print(radnb.get_language())"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "zh"
+
+
+def test_import_radnb_stays_light():
+    code = ("import sys, radnb; radnb.get_language(); "
+            "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'babel') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "RADNB_LANG": "zh"})
+    assert out.stdout.strip() == "[]"
+
+
+# --- Chinese advice --------------------------------------------------------------------------
+
+def test_english_stays_the_default_for_the_problem_cases(problems):
+    advice = _advice(problems)
+    assert not any(CJK.search(m) for m in advice.values())
+    assert "does not exist; check the path in the manifest" in advice["missing_file"]
+    assert advice["empty_mask"].startswith("the mask has no non-zero voxel")
+
+
+@pytest.mark.parametrize("how", ["RADNB_LANG", "set_language", "radnb.toml"])
+def test_validate_gives_chinese_advice_for_every_problem_case(problems, how, monkeypatch, tmp_path):
+    if how == "RADNB_LANG":
+        monkeypatch.setenv("RADNB_LANG", "zh")
+    elif how == "set_language":
+        radnb.set_language("zh")
+    else:  # like a kernel started in notebooks/zh/
+        (tmp_path / "radnb.toml").write_text('language = "zh"\n', encoding="utf-8")
+    advice = _advice(problems)
+    assert set(advice) == set(problems.problem) - {"ok"}
+    for problem, message in advice.items():
+        assert CJK.search(message), f"{problem}: {message}"
+    assert "不存在" in advice["missing_file"] and "数据清单" in advice["missing_file"]
+    assert "无法读取" in advice["unreadable_file"]
+    assert "原点偏移 3 mm" in advice["geometry_mismatch"] and "配准" in advice["geometry_mismatch"]
+    assert "没有非零体素" in advice["empty_mask"]
+    assert "掩膜中没有标签 1" in advice["wrong_label"] and "label=2" in advice["wrong_label"]
+    assert "概率图" in advice["probability_mask"]
+    assert "force2D: True" in advice["image_2d"] and "三维" in advice["image_2d"]
+
+
+def test_extract_features_error_rows_speak_chinese(problems, monkeypatch):
+    from radnb.extract import ExtractionWarning, extract_features
+
+    monkeypatch.setenv("RADNB_LANG", "zh")
+    rows = problems[problems.problem.isin(["missing_file", "wrong_label", "probability_mask"])]
+    with pytest.warns(ExtractionWarning, match="3 个病例中有 3 个失败"):
+        result = extract_features(rows, n_jobs=1, progress=False)
+    errors = dict(zip(result.errors.case_id, result.errors.message))
+    by_problem = {p: errors[c] for c, p in zip(rows.case_id, rows.problem)}
+    assert by_problem["missing_file"].startswith("找不到掩膜文件")
+    assert "掩膜中没有标签为 1 的体素（现有标签：2）" in by_problem["wrong_label"]
+    assert "概率图" in by_problem["probability_mask"]  # radnb's own InputError, made in the worker
+    assert "失败的行: 3" in repr(result)
+
+
+def test_switching_language_reaches_workers_that_already_run(problems):
+    """Worker processes started in English keep their environment; their messages are
+    translated when the error row is made."""
+    from radnb.extract import ExtractionWarning, extract_features
+
+    rows = problems[problems.problem.isin(["geometry_mismatch", "probability_mask"])]
+    with pytest.warns(ExtractionWarning):
+        english = extract_features(rows, n_jobs=2, progress=False).errors.message.tolist()
+    assert all(m.startswith("mask '") for m in english)
+    radnb.set_language("zh")
+    with pytest.warns(ExtractionWarning):
+        chinese = extract_features(rows, n_jobs=2, progress=False).errors.message.tolist()
+    assert all(m.startswith("掩膜 '") for m in chinese), chinese
+    assert "原点偏移 3 mm" in chinese[0] and "配准" in chinese[0]
+
+
+def test_translate_finished_fills_the_chinese_entry_with_the_same_values():
+    from radnb._utils.i18n import translate_finished
+
+    text = "the ROI has only 12 voxels (0.05 ml); texture features are unstable below ~64 voxels - interpret them with care."
+    assert translate_finished(text) == text  # English: unchanged
+    radnb.set_language("zh")
+    assert translate_finished(text) == "感兴趣区只有 12 个体素（0.05 ml）；少于约 64 个体素时纹理特征不稳定，解读时请谨慎。"
+    assert translate_finished("12 of 40") == "12 of 40"  # too general to recognise
+    assert translate_finished("no such message") == "no such message"
+    nested = ("mask 'm.nrrd' is not on the image's voxel grid (origin shifted by 2 mm; direction "
+              "cosines differ by up to 0.1). It seems to come from another series. First check the "
+              "manifest's pairing. Resample only if both series share a frame of reference (same "
+              "session, patient not moved); otherwise register the two scans or segment the lesion "
+              "again on this image.")
+    chinese = translate_finished(nested)
+    assert chinese.startswith("掩膜 'm.nrrd' 不在图像的体素网格上（原点偏移 2 mm; 方向余弦最多相差 0.1）。它似乎")
+    radnb.set_language("en")  # and back, for workers that started in Chinese
+    assert translate_finished(chinese) == nested
+
+
+def test_stats_sentences_and_table_one_headers_in_chinese():
+    import pandas as pd
+
+    from radnb.stats import interpret_p, table_one
+
+    english = interpret_p(0.16, "the two AUCs differ")
+    radnb.set_language("zh")
+    chinese = interpret_p(0.16, "两组 AUC 不同")
+    assert chinese.startswith("p = 0.160：在 5% 水平上没有证据表明 两组 AUC 不同")
+    df = pd.DataFrame({"age": [61, 70, 55, 66, 59, 73], "outcome": [0, 1, 0, 1, 0, 1]})
+    t1 = table_one(df, groupby="outcome")
+    html = t1.style().to_html()
+    assert "总体" in html and "缺失" in html and "P 值" in html and "按 outcome 分组" in html
+    assert "中位数 [Q1,Q3]" in html
+    assert ("Grouped by outcome", "Overall") in t1.table.columns  # the data keeps its labels
+    radnb.set_language("en")
+    assert interpret_p(0.16, "the two AUCs differ") == english
+    assert "Overall" in t1.style().to_html()
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+def _code_messages():
+    from babel.messages.extract import extract_from_dir
+
+    keywords = {"_": None, "tr": None, "N_": None, "ngettext": (1, 2)}
+    found = set()
+    def directory_filter(path):  # Babel skips folders starting with "_" by default: not radnb/_utils
+        return not os.path.basename(path).startswith(".") and os.path.basename(path) != "__pycache__"
+
+    for _path, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / "radnb"), keywords=keywords, directory_filter=directory_filter):
+        found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+def _fields(text):
+    return sorted(f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None)
+
+
+def test_catalogue_has_every_message_of_the_code_translated_and_no_stale_ones():
+    from babel.messages.pofile import read_po
+
+    catalogue = read_po(PO.open("rb"))
+    entries = {m.id: m.string for m in catalogue if m.id}
+    code = {m if isinstance(m, str) else m[0] for m in _code_messages()}
+    assert len(code) > 100 and "{name} must be one of {options}; got {value!r}." in code
+    assert sorted(code - set(entries)) == [], "run ./dev.sh messages and translate the new entries"
+    assert sorted(set(entries) - code) == [], "stale entries: run ./dev.sh messages"
+    untranslated = [k for k, v in entries.items() if not (v if isinstance(v, str) else all(v))]
+    assert untranslated == []
+    for msgid, msgstr in entries.items():
+        assert _fields(msgid) == _fields(msgstr), f"placeholders differ: {msgid!r} -> {msgstr!r}"
+
+
+def test_compiled_catalogue_is_in_sync_with_the_po_file():
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = io.BytesIO()
+    write_mo(compiled, read_po(PO.open("rb")))
+    assert MO.read_bytes() == compiled.getvalue(), "run ./dev.sh messages to compile the .po"
+
+
+def test_glossary_terms_are_used():
+    text = PO.read_text(encoding="utf-8")
+    for term in ("感兴趣区", "掩膜", "体素", "数据清单", "特异度", "灵敏度", "净获益", "阈值概率", "重采样"):
+        assert term in text, term
+
+
+def test_the_wheel_ships_the_catalogues():
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = [p for p in data["radnb"] if p.startswith("locale/")]
+    assert any(MO.relative_to(ROOT / "radnb").match(p) for p in shipped)
+    assert any(PO.relative_to(ROOT / "radnb").match(p) for p in shipped)
+
+
+# --- Chinese glyphs in plots -----------------------------------------------------------------
+
+def _glyph_warnings(draw):
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = draw()
+        fig.savefig(io.BytesIO(), format="png", dpi=50)
+        plt.close(fig)
+    return [str(w.message) for w in caught if re.search(r"Glyph .* missing", str(w.message))]
+
+
+def test_plots_with_chinese_labels_have_no_missing_glyphs():
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from radnb._utils.fonts import INSTALL_HINT, cjk_font
+    from radnb.evaluate import plot_roc
+
+    if cjk_font() is None:
+        pytest.skip(f"no CJK font installed: {INSTALL_HINT}")
+
+    def draw():
+        rng = np.random.default_rng(0)
+        y = np.repeat([0, 1], 40)
+        fig, ax = plt.subplots()
+        plot_roc(y, y + rng.normal(size=80), label="影像组学评分", ax=ax, n_boot=20)
+        ax.set_title("影像组学模型的 ROC 曲线（测试集）")
+        return fig
+
+    radnb.set_language("zh")
+    assert _glyph_warnings(draw) == []
+    fig, ax = plt.subplots()
+    plot_roc(np.repeat([0, 1], 5), np.arange(10.0), ax=ax, ci=False)
+    assert ax.get_xlabel() == "1 - 特异度（假阳性率）"
+    plt.close(fig)
+    # the check can fail: without the fallback the same figure misses its glyphs
+    def plain():
+        fig = plt.figure()
+        fig.suptitle("影像组学")
+        return fig
+
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        assert _glyph_warnings(plain) != []
+
+
+def test_jupyterlab_offers_chinese():
+    from jupyterlab_server.translation_utils import get_language_packs
+
+    packs = get_language_packs("en")[0]
+    assert "zh_CN" in packs, "install jupyterlab-language-pack-zh-CN (a radnb dependency)"
