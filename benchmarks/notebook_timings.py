@@ -6,17 +6,20 @@ For every notebook (``notebooks/en/`` when it exists, else ``notebooks/``), in c
   ``./dev.sh notebooks`` and the test suite run it);
 * **peak memory**: the kernel's own peak resident memory (``VmHWM`` from ``/proc``, Linux) and
   the peak of kernel + child processes (Dask workers, process pools), sampled every 0.2 s;
+* **CPU seconds** of the kernel and its children (what a shared server must provide per user);
 * **markdown words** and **exercises** (counted from the "Exercise" sections: numbered
   questions, else the number of hidden ``<details>`` solutions).
 
-The plain alternative it stands for is a stopwatch in a lecture hall. Data: a fresh
+Also the resident memory of an idle JupyterLab server (the other per-user process on a
+JupyterHub). The plain alternative it stands for is a stopwatch in a lecture hall. Data: a fresh
 ``RADNB_DATA`` folder (``--data-home`` to reuse one) prepared like a course machine: ``radnb
 demo`` first (timed separately, as ``./dev.sh lab`` and Binder's ``postBuild`` do it before class),
 and the real sample data linked from ``../shared/data`` (or ``RADNB_SHARED_DATA``) when present.
 
 Writes the table to ``--out`` (TSV, default ``docs/workshop/notebook_timings.tsv``, the table the kit quotes). Last line:
 ``notebooks=<n> total_exec_s=<s> slowest=<name> slowest_s=<s> peak_kernel_rss_mb=<mb>
-peak_tree_rss_mb=<mb> heaviest=<name> md_words=<n> exercises=<n> demo_prepare_s=<s>``.
+peak_tree_rss_mb=<mb> heaviest=<name> md_words=<n> exercises=<n> demo_prepare_s=<s> total_cpu_s=<s>
+server_rss_mb=<mb> failed=<names or none>``.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RADNB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-COLUMNS = ["notebook", "exec_s", "peak_kernel_rss_mb", "peak_tree_rss_mb", "md_words",
+COLUMNS = ["notebook", "exec_s", "cpu_s", "peak_kernel_rss_mb", "peak_tree_rss_mb", "md_words",
            "exercises", "status"]
 
 
@@ -67,25 +70,30 @@ def prose_counts(nb) -> tuple[int, int]:
 
 
 def _sample_memory(pid: int, stop: threading.Event, peak: dict) -> None:
+    """Every 0.2 s: RSS of the kernel and all its children; their CPU seconds by process id."""
     import psutil
 
     try:
         kernel = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    cpu = peak.setdefault("cpu", {})
     while not stop.is_set():
         try:
             procs = [kernel] + kernel.children(recursive=True)
-            total = 0
-            for p in procs:
-                try:
-                    total += p.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
-            peak["tree"] = max(peak.get("tree", 0), total)
-            peak["kernel"] = max(peak.get("kernel", 0), _vmhwm(pid) or kernel.memory_info().rss)
         except psutil.NoSuchProcess:
             return
+        total = 0
+        for p in procs:
+            try:
+                with p.oneshot():
+                    total += p.memory_info().rss
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        peak["tree"] = max(peak.get("tree", 0), total)
+        peak["kernel"] = max(peak.get("kernel", 0), _vmhwm(pid) or 0)
         stop.wait(0.2)
 
 
@@ -132,6 +140,7 @@ def run_notebook(path: Path, timeout: int) -> dict:
     words, exercises = prose_counts(nb)
     mb = 1024 * 1024
     return {"notebook": path.stem, "exec_s": round(elapsed, 1),
+            "cpu_s": round(sum(peak.get("cpu", {}).values()), 1),
             "peak_kernel_rss_mb": round(peak.get("kernel", 0) / mb),
             "peak_tree_rss_mb": round(peak.get("tree", 0) / mb),
             "md_words": words, "exercises": exercises, "status": status}
@@ -157,6 +166,42 @@ def prepare_data_home(home: Path) -> float:
     return time.perf_counter() - start
 
 
+def jupyterlab_server_rss() -> float:
+    """Resident memory (MB) of an idle JupyterLab server, the other per-user process of a hub."""
+    import socket
+    import urllib.request
+
+    import psutil
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+           "--ServerApp.token=timings", f"--ServerApp.root_dir={notebook_folder()}"]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        cmd.append("--allow-root")
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/lab?token=timings"  # renders the page: extensions loaded
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    return float("nan")
+                time.sleep(0.5)
+        time.sleep(2)
+        return psutil.Process(server.pid).memory_info().rss / 1024 / 1024
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="only", default=None,
@@ -164,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-home", default=None,
                         help="RADNB_DATA folder to use (default: a fresh temporary folder)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    parser.add_argument("--no-server", action="store_true",
+                        help="skip measuring the memory of an idle JupyterLab server")
     parser.add_argument("--out", default=str(ROOT / "docs" / "workshop" / "notebook_timings.tsv"),
                         help="where to write the per-notebook table (TSV)")
     args = parser.parse_args(argv)
@@ -171,6 +218,7 @@ def main(argv=None) -> int:
     home = Path(args.data_home) if args.data_home else Path(tempfile.mkdtemp(prefix="radnb-timings-"))
     os.environ["RADNB_DATA"] = str(home)
     prepare_s = prepare_data_home(home)
+    server_mb = float("nan") if args.no_server else jupyterlab_server_rss()
     folder = notebook_folder()
     paths = [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))
              if args.only is None or args.only in p.stem]
@@ -195,6 +243,7 @@ def main(argv=None) -> int:
           f"peak_tree_rss_mb={heaviest['peak_tree_rss_mb']} heaviest={heaviest['notebook']} "
           f"md_words={sum(r['md_words'] for r in rows)} "
           f"exercises={sum(r['exercises'] for r in rows)} demo_prepare_s={prepare_s:.0f} "
+          f"total_cpu_s={sum(r['cpu_s'] for r in rows):.0f} server_rss_mb={server_mb:.0f} "
           f"failed={','.join(failed) or 'none'}")
     return 1 if failed else 0
 
