@@ -19,7 +19,8 @@ and the real sample data linked from ``../shared/data`` (or ``RADNB_SHARED_DATA`
 Writes the table to ``--out`` (TSV, default ``docs/workshop/notebook_timings.tsv``, the table the kit quotes). Last line:
 ``notebooks=<n> total_exec_s=<s> slowest=<name> slowest_s=<s> peak_kernel_rss_mb=<mb>
 peak_tree_rss_mb=<mb> heaviest=<name> md_words=<n> exercises=<n> demo_prepare_s=<s> total_cpu_s=<s>
-server_rss_mb=<mb> failed=<names or none>``.
+server_rss_mb=<mb> cores=<n> mean_load_1min=<x> failed=<names or none>``. The 1-minute load average
+at the end of each notebook is recorded: on a shared machine the times include waiting for CPU.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RADNB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 COLUMNS = ["notebook", "exec_s", "cpu_s", "peak_kernel_rss_mb", "peak_tree_rss_mb", "md_words",
-           "exercises", "status"]
+           "exercises", "load_1min", "status"]
 
 
 def notebook_folder(root: Path = ROOT) -> Path:
@@ -143,7 +144,8 @@ def run_notebook(path: Path, timeout: int) -> dict:
             "cpu_s": round(sum(peak.get("cpu", {}).values()), 1),
             "peak_kernel_rss_mb": round(peak.get("kernel", 0) / mb),
             "peak_tree_rss_mb": round(peak.get("tree", 0) / mb),
-            "md_words": words, "exercises": exercises, "status": status}
+            "md_words": words, "exercises": exercises,
+            "load_1min": round(os.getloadavg()[0], 1), "status": status}
 
 
 def prepare_data_home(home: Path) -> float:
@@ -244,6 +246,7 @@ def main(argv=None) -> int:
           f"md_words={sum(r['md_words'] for r in rows)} "
           f"exercises={sum(r['exercises'] for r in rows)} demo_prepare_s={prepare_s:.0f} "
           f"total_cpu_s={sum(r['cpu_s'] for r in rows):.0f} server_rss_mb={server_mb:.0f} "
+          f"cores={os.cpu_count()} mean_load_1min={sum(r['load_1min'] for r in rows) / len(rows):.1f} "
           f"failed={','.join(failed) or 'none'}")
     return 1 if failed else 0
 
