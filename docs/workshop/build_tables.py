@@ -102,7 +102,7 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def measured_table(rows: list[dict], lang: str) -> str:
+def measured_table(rows: list[dict], lang: str, summary: dict | None = None) -> str:
     t = T[lang]
     lines = [f"| {t['nb']} | {t['exec']} | {t['cpu']} | {t['rss']} | {t['words']} | {t['ex']} | {t['plan']} |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -115,6 +115,14 @@ def measured_table(rows: list[dict], lang: str) -> str:
                  f"{max(peak_mb(r) for r in rows)} (max) | "
                  f"{sum(int(r['md_words']) for r in rows)} | {sum(int(r['exercises']) for r in rows)} | "
                  f"{sum(notebook_minutes(r) for r in rows):.0f} |")
+    if summary:
+        if lang == "en":
+            lines.append(f"\nMeasured on {summary['cores']} cores, mean 1-minute load average "
+                         f"{summary['mean_load_1min']} at the notebooks' ends; preparing the demo cohort "
+                         f"took {summary['demo_prepare_s']} s before the first notebook.")
+        else:
+            lines.append(f"\n测量环境：{summary['cores']} 核，各笔记本结束时的 1 分钟平均负载均值为 "
+                         f"{summary['mean_load_1min']}；第一个笔记本之前生成演示队列用时 {summary['demo_prepare_s']} 秒。")
     return "\n".join(lines)
 
 
@@ -292,7 +300,7 @@ def blocks(lang: str, folder: Path = HERE) -> dict[str, str]:
     two, _ = schedule(rows, TWO_DAY, lang, EXERCISE_MIN_TWO_DAY)
     size = sizing(rows, summary)
     return {
-        "measured": measured_table(rows, lang),
+        "measured": measured_table(rows, lang, summary),
         "one-day": one,
         "two-day": two,
         "sizing": sizing_table(size, lang),
