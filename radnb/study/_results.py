@@ -106,7 +106,7 @@ def r_calibration(c, lang):
                 out.append(t(lang, f"Decision curve analysis: {model} gave a higher net benefit "
                                    f"than treating all or none at threshold probabilities "
                                    f"{r[0]:.2f} to {r[1]:.2f}.",
-                             f"决策曲线分析显示，阈概率{r[0]:.2f}～{r[1]:.2f}时{model}的净获益"
+                             f"决策曲线分析显示，阈值概率{r[0]:.2f}～{r[1]:.2f}时{model}的净获益"
                              "高于全部干预或全部不干预。"))
             else:
                 out.append(t(lang, f"Decision curve analysis: {model} never exceeded the net "

@@ -42,7 +42,7 @@ REFERENCES = {
                "Python. J Mach Learn Res 2011;12:2825-2830.",
 }
 
-CLASSES = {"shape": ("shape", "形状特征"), "firstorder": ("first-order", "一阶特征"),
+CLASSES = {"shape": ("shape", "形态特征"), "firstorder": ("first-order", "一阶特征"),
            "glcm": ("GLCM", "灰度共生矩阵（GLCM）"), "glrlm": ("GLRLM", "灰度游程矩阵（GLRLM）"),
            "glszm": ("GLSZM", "灰度区域大小矩阵（GLSZM）"), "gldm": ("GLDM", "灰度依赖矩阵（GLDM）"),
            "ngtdm": ("NGTDM", "邻域灰度差矩阵（NGTDM）")}
@@ -270,7 +270,7 @@ def m_model(c, lang):
              f"并拟合{'LASSO' if 'L1' in c.get(RS, 'model') else '弹性网络'}逻辑回归模型[lasso]；惩罚参数C（{len(cs)}个候选值，"
              f"{min(cs):g}～{max(cs):g}）通过{k_in}折内层交叉验证按AUC选择，取{rule_zh}。"
              f"采用分层{k_out}折嵌套交叉验证（随机种子{c.get(RS, 'seed')}）评估模型性能[nested]，"
-             "测试折不参与任何选择，避免数据泄漏。最终影像组学评分在全部患者上重新拟合。")
+             "测试折不参与任何选择，避免数据泄露。最终影像组学评分在全部患者上重新拟合。")
 
 
 def m_missing(c, lang):
@@ -305,7 +305,7 @@ def m_statistics(c, lang):
         lo, hi = c.get("evaluate.decision_curve", "thresholds", entry=dca[-1])
         parts.append(t(lang, f"clinical usefulness by decision curve analysis over threshold "
                              f"probabilities {lo:.2f} to {hi:.2f} [dca]",
-                       f"以决策曲线分析（阈概率{lo:.2f}～{hi:.2f}）评价临床净获益[dca]"))
+                       f"以决策曲线分析（阈值概率{lo:.2f}～{hi:.2f}）评价临床净获益[dca]"))
     if c.study.find("evaluate.external_validation"):
         e = c.study.find("evaluate.external_validation")[-1]
         sites = c.get("evaluate.external_validation", "test_sites", entry=e)
