@@ -19,7 +19,7 @@ def test_describe_screen_counts_what_benjamini_hochberg_calls(rng):
     text = stats.describe_screen(q, "differ between sites")
     assert text.startswith(f"{k} of {len(p)} features show evidence")
     assert f"for the other {len(p) - k} the screen found no evidence" in text
-    assert "does not show that they do not differ between sites" in text
+    assert "does not show that there is no difference or no relation" in text
 
 
 def test_describe_screen_all_significant_and_untestable():

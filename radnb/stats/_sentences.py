@@ -49,7 +49,7 @@ def describe_screen(q, what, *, items="features", fdr=0.05):
     Examples
     --------
     >>> describe_screen([0.001, 0.02, 0.3, 0.9], "differ between sites")
-    '2 of 4 features show evidence at a false discovery rate of 5% that they differ between sites (Benjamini-Hochberg q < 0.05: on average at most 5% of such findings are false); for the other 2 the screen found no evidence, which does not show that they do not differ between sites.'
+    '2 of 4 features show evidence at a false discovery rate of 5% that they differ between sites (Benjamini-Hochberg q < 0.05: on average at most 5% of such findings are false); for the other 2 the screen found no evidence, which does not show that there is no difference or no relation for them.'
     """
     what = _text("what", what)
     items = _text("items", items)
@@ -65,7 +65,7 @@ def describe_screen(q, what, *, items="features", fdr=0.05):
          "are false)")
     if k < n:
         s += (f"; for the other {n - k} the screen found no evidence, which does not show that "
-              f"they do not {what}")
+              "there is no difference or no relation for them")
     if not finite.all():
         s += f"; {int((~finite).sum())} could not be tested"
     return s + "."
