@@ -33,8 +33,10 @@ def test_compare_values_direction_follows_the_numbers():
     assert "higher with ComBat, by 0.07" in up
     down = stats.compare_values(0.61, 0.74, "deep features", "the Rad-score")
     assert "higher for the Rad-score, by 0.13" in down
-    same = stats.compare_values(0.801, 0.799, "model A", "model B")
-    assert "equal to 2 decimals" in same and "higher" not in same
+    close = stats.compare_values(0.846, 0.843, "early fusion", "the Rad-score")
+    assert close.startswith("AUC 0.85 (early fusion) vs 0.84 (the Rad-score)")
+    assert "higher for early fusion, by less than 0.01" in close
+    assert stats.compare_values(0.8, 0.8, "A", "B").endswith("equal.")
 
 
 def test_compare_values_never_reads_a_large_p_as_no_difference():

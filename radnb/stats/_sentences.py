@@ -86,8 +86,9 @@ def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=
         p-value of a test of the difference (e.g. :func:`radnb.evaluate.delong_test`);
         when given, the sentence ends with :func:`interpret_p`.
     digits : int, default 2
-        Decimals shown; values equal at this precision are called equal
-        "to {digits} decimals", not "the same".
+        Decimals shown; a difference that rounds to zero is written "by less
+        than 0.01" (for 2 digits), never "equal", since the two rounded values
+        may still differ on screen.
     alpha : float, default 0.05
 
     Returns
@@ -113,8 +114,10 @@ def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=
                                                    "on", "at", "for"} else f"for {name}"
 
     s = f"{what} {a:.{digits}f} ({name_a}) vs {b:.{digits}f} ({name_b}): "
-    if diff == 0:
-        s += f"equal to {digits} decimals."
+    if a == b:
+        s += "equal."
+    elif diff == 0:  # e.g. 0.846 vs 0.843: shown as 0.85 vs 0.84, so never call them "equal"
+        s += f"higher {owner(name_a if a > b else name_b)}, by less than {10 ** -digits:.{digits}f}."
     else:
         s += f"higher {owner(name_a if diff > 0 else name_b)}, by {abs(diff):.{digits}f}."
     if p is not None:
