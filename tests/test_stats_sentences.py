@@ -43,7 +43,7 @@ def test_compare_values_never_reads_a_large_p_as_no_difference():
     text = stats.compare_values(0.70, 0.75, "A", "B", p=0.4)
     assert "no evidence at the 5% level" in text
     assert "does not show that there is no difference" in text
-    assert "evidence at the 5% level that the AUC differs" in stats.compare_values(
+    assert "evidence at the 5% level that the AUC differs (A vs B)" in stats.compare_values(
         0.9, 0.6, "A", "B", p=0.001)
 
 
@@ -54,9 +54,9 @@ def test_describe_auc_direction_matches_roc(rng):
     x = rng.normal(size=100) - 1.0 * y  # lower values in the positives
     auc = roc_auc_score(y, x)
     text = stats.describe_auc(auc, "Idm", outcome="malignancy")
-    assert auc < 0.5 and text.startswith("lower Idm goes with malignancy")
+    assert auc < 0.5 and text.startswith("lower values of Idm go with malignancy")
     assert f"|AUC - 0.5| = {abs(auc - 0.5):.2f}" in text
-    assert stats.describe_auc(1 - auc, "Contrast").startswith("higher Contrast")
+    assert stats.describe_auc(1 - auc, "Contrast").startswith("higher values of Contrast")
     shaky = stats.describe_auc(0.56, "Sphericity", ci=(0.44, 0.68))
     assert "even the direction is uncertain" in shaky
     assert "uncertain" not in stats.describe_auc(0.70, "Contrast", ci=(0.60, 0.80))

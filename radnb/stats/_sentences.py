@@ -121,7 +121,7 @@ def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=
     else:
         s += f"higher {owner(name_a if diff > 0 else name_b)}, by {abs(diff):.{digits}f}."
     if p is not None:
-        s += " " + interpret_p(p, f"the {what} differs between {name_a} and {name_b}", alpha=alpha)
+        s += " " + interpret_p(p, f"the {what} differs ({name_a} vs {name_b})", alpha=alpha)
     return s
 
 
@@ -152,9 +152,9 @@ def describe_auc(auc, name, *, ci=None, outcome="the outcome", confidence=0.95):
     Examples
     --------
     >>> describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")
-    'lower GLCM Idm goes with malignancy (AUC 0.30, 95% CI 0.21-0.39; separation |AUC - 0.5| = 0.20).'
+    'lower values of GLCM Idm go with malignancy (AUC 0.30, 95% CI 0.21-0.39; separation |AUC - 0.5| = 0.20).'
     >>> describe_auc(0.55, "Sphericity", ci=(0.45, 0.65))
-    'higher Sphericity goes with the outcome (AUC 0.55, 95% CI 0.45-0.65; separation |AUC - 0.5| = 0.05); the interval includes 0.5, so even the direction is uncertain.'
+    'higher values of Sphericity go with the outcome (AUC 0.55, 95% CI 0.45-0.65; separation |AUC - 0.5| = 0.05); the interval includes 0.5, so even the direction is uncertain.'
     """
     name, outcome = _text("name", name), _text("outcome", outcome)
     auc = float(auc)
@@ -169,7 +169,8 @@ def describe_auc(auc, name, *, ci=None, outcome="the outcome", confidence=0.95):
     if ci is not None:
         lo, hi = (float(v) for v in ci)
         inside += f", {level} CI {lo:.2f}-{hi:.2f}"
-    s = f"{side} {name} goes with {outcome} ({inside}; separation |AUC - 0.5| = {abs(auc - 0.5):.2f})"
+    s = (f"{side} values of {name} go with {outcome} ({inside}; "
+         f"separation |AUC - 0.5| = {abs(auc - 0.5):.2f})")
     if ci is not None and lo <= 0.5 <= hi:
         s += "; the interval includes 0.5, so even the direction is uncertain"
     return s + "."
