@@ -211,6 +211,8 @@ def test_cnn_in_cv_folds_does_not_leak(demo_manifest):
     rows["large"] = (np.asarray(vol) > np.median(vol)).astype(int)
     res = deep.cross_validate_cnn(rows, "large", cv=3, epochs=12, progress=False)
     assert roc_auc_score(res.oof["outcome"], res.oof["probability"]) > 0.75
+    # the summary names the mean fold AUC for what it is and points to the pooled estimate
+    assert f"mean of 3 fold AUCs {res.auc_mean:.3f}, not a pooled estimate" in repr(res)
 
 
 def test_deep_icc_matches_pingouin(small_demo, monkeypatch):

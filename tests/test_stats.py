@@ -327,6 +327,9 @@ def test_radscore_recovers_planted_signal(planted_model):
     X, y, res = planted_model
     assert res.auc_mean > 0.75 and res.auc_ci[0] < res.auc < res.auc_ci[1]
     assert res.auc_fold_interval[0] < res.auc_mean < res.auc_fold_interval[1]
+    # the fold summary is the plain range of fold AUCs, never a t-interval posing as a CI
+    assert res.auc_fold_interval == (res.folds["AUC"].min(), res.folds["AUC"].max())
+    assert "not a confidence interval" in repr(res) and "DeLong CI" in repr(res)
     assert {"sig_a", "sig_b"} <= set(res.selected)
     assert res.coefficients.loc["sig_a", "coef"] > 0 > res.coefficients.loc["sig_b", "coef"]
     assert res.selection_frequency[["sig_a", "sig_b"]].min() == 1.0

@@ -250,3 +250,23 @@ def test_start_stop_records_across_threads_and_saves(tmp_path):
     auc = study.last("evaluate.roc_auc_ci")["facts"]
     assert auc["AUC"] == 0.75  # sklearn.metrics.roc_auc_score([0, 0, 1, 1], [.1, .4, .35, .8])
     assert json.loads(path.read_text(encoding="utf-8"))["entries"][0]["step"] == "evaluate.roc_auc_ci"
+
+
+def test_decision_curve_sentence_names_gaps_in_the_benefit_range(tmp_path):
+    # a weak model beats treat-all / treat-none at some thresholds, with gaps between them:
+    # the Results sentence must not claim a benefit over the whole range
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 40)
+    p = np.clip(0.5 + 0.1 * (y - 0.5) + rng.normal(0, 0.25, 40), 0.01, 0.99)
+    thresholds = np.round(np.arange(0.05, 0.95, 0.05), 2)
+    with radnb.Study("dca gaps", folder=tmp_path) as study:
+        curve = radnb.evaluate.decision_curve(y, {"weak": p}, thresholds)
+    nb = curve.pivot(index="threshold", columns="model", values="net_benefit")
+    useful = nb.index[nb["weak"] > nb[["Treat All", "Treat None"]].max(axis=1) + 1e-12]
+    lo, hi = useful.min(), useful.max()
+    gaps = int(((nb.index >= lo) & (nb.index <= hi)).sum()) - len(useful)
+    assert gaps > 0
+    en, zh = study.methods("en"), study.methods("zh")
+    assert (f"threshold probabilities between {lo:.2f} and {hi:.2f}, except at {gaps} "
+            "threshold(s)") in en
+    assert f"其中{gaps}个阈值点除外" in zh

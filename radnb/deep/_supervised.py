@@ -61,7 +61,8 @@ class CNNResult:
     folds : pandas.DataFrame
         ``fold``, ``n_train``, ``n_test``, ``AUC``, ``final_loss``.
     auc_mean : float
-        Mean of the fold AUCs.
+        Mean of the fold AUCs (how the folds went; report the AUC of the
+        pooled ``oof`` predictions with its DeLong interval instead).
     errors : pandas.DataFrame
         Rows that could not be read or cropped.
     seconds : float
@@ -71,7 +72,8 @@ class CNNResult:
         self.__dict__.update(fields)
 
     def __repr__(self):
-        return (f"CNNResult(cross-validated AUC {self.auc_mean:.3f} over {len(self.folds)} folds, "
+        return (f"CNNResult(mean of {len(self.folds)} fold AUCs {self.auc_mean:.3f}, not a pooled "
+                "estimate: report radnb.evaluate.roc_auc_ci(oof['outcome'], oof['probability']); "
                 f"{len(self.oof)} rows, {self.seconds:.0f} s)")
 
 

@@ -376,7 +376,10 @@ def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
                        if nb > best[t] + 1e-12] for m, g in out.groupby("model") if m in probs}
     record("evaluate.decision_curve", thresholds=[float(pt.min()), float(pt.max())], n=int(n),
            models=[str(m) for m in probs], harm=harm if isinstance(harm, (int, float)) else "per model",
-           benefit_range={m: [min(v), max(v)] if v else None for m, v in useful.items()})
+           benefit_range={m: [min(v), max(v)] if v else None for m, v in useful.items()},
+           # thresholds inside that range where the model did NOT beat both (the range may have gaps)
+           benefit_gaps={m: int(((pt >= min(v)) & (pt <= max(v))).sum()) - len(v) if v else 0
+                         for m, v in useful.items()})
     return out
 
 

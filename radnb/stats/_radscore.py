@@ -202,17 +202,13 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
     oof["fold"] = oof["fold"].astype(int)
     folds = pd.DataFrame(rows)
     auc, auc_ci = _pooled_auc(oof, confidence, delong)
-    mean, sem = folds["AUC"].mean(), folds["AUC"].std(ddof=1) / np.sqrt(outer_cv)
-    from scipy import stats
-
-    half = stats.t.ppf(0.5 + confidence / 2, outer_cv - 1) * sem
     freq = pd.Series(chosen, dtype=object).value_counts() / outer_cv
     coef = _coefficients(final)
     miss = final.named_steps.get("missing")
     return RadscoreResult(
         auc=auc, auc_ci=auc_ci, confidence=confidence,
-        folds=folds, auc_mean=float(mean), auc_fold_interval=(float(mean - half),
-                                                              float(mean + half)),
+        folds=folds, auc_mean=float(folds["AUC"].mean()),
+        auc_fold_interval=(float(folds["AUC"].min()), float(folds["AUC"].max())),
         oof=oof, selection_frequency=freq.rename("frequency"), model=final,
         coefficients=coef, intercept=float(final.named_steps["model"].intercept_[0]),
         best_C=search.best_params_["model__C"], errors=errors, X=X, y=y,

@@ -28,9 +28,10 @@ class RadscoreResult:
     auc_mean : float
         Mean of the outer-fold AUCs.
     auc_fold_interval : tuple of float
-        Student-t interval over the outer-fold AUCs. Folds share training
-        patients, so this is *not* a valid confidence interval; it only shows
-        how much the AUC moved between folds.
+        Lowest and highest outer-fold AUC: how much the AUC moved between
+        folds. It is *not* a confidence interval (folds share training
+        patients, so a t-interval over fold AUCs would be too narrow and is
+        not reported); use ``auc_ci``.
     folds : pandas.DataFrame
         One row per outer fold: ``fold``, ``n_train``, ``n_test``, ``AUC``,
         ``C`` (chosen by the inner CV), ``n_selected``, ``n_features_dropped``
@@ -218,8 +219,8 @@ class RadscoreResult:
         flo, fhi = self.auc_fold_interval
         level = f"{100 * self.confidence:g}%"
         return (f"out-of-fold AUC {self.auc:.3f} ({level} DeLong CI {lo:.3f}-{hi:.3f}); mean of "
-                f"{len(self.folds)} fold AUCs {self.auc_mean:.3f} (fold spread {flo:.3f}-"
-                f"{fhi:.3f}, not a confidence interval)")
+                f"{len(self.folds)} fold AUCs {self.auc_mean:.3f} (range {flo:.3f}-"
+                f"{fhi:.3f} across folds, not a confidence interval)")
 
     def __repr__(self):
         return f"RadscoreResult({self._auc_text()};\n  {self._counts_text()})"

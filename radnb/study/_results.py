@@ -101,8 +101,17 @@ def r_calibration(c, lang):
                      f"Brier评分为{g('brier'):.3f}。"))
     for e in c.study.find("evaluate.decision_curve"):
         rng = c.get("evaluate.decision_curve", "benefit_range", entry=e) or {}
+        gaps = c.get("evaluate.decision_curve", "benefit_gaps", entry=e) or {}
         for model, r in rng.items():
-            if r:
+            if r and gaps.get(model):  # not every threshold of the range: say so, never "all"
+                g = gaps[model]
+                out.append(t(lang, f"Decision curve analysis: {model} gave a higher net benefit "
+                                   f"than treating all or none at threshold probabilities between "
+                                   f"{r[0]:.2f} and {r[1]:.2f}, except at {g} threshold(s) in "
+                                   "that range.",
+                             f"决策曲线分析显示，阈概率{r[0]:.2f}～{r[1]:.2f}范围内（其中{g}个阈值点除外）"
+                             f"{model}的净获益高于全部干预或全部不干预。"))
+            elif r:
                 out.append(t(lang, f"Decision curve analysis: {model} gave a higher net benefit "
                                    f"than treating all or none at threshold probabilities "
                                    f"{r[0]:.2f} to {r[1]:.2f}.",

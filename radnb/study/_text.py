@@ -213,7 +213,7 @@ def m_reproducibility(c, lang):
           f"采用组内相关系数{form}（双向随机效应、绝对一致性、单次测量）评估{t(lang, by, '读片者' if by == 'reader' else by)}间特征可重复性[icc]。")
     if c.has(ICCF):
         thr, bound = c.get(ICCF, "threshold"), c.get(ICCF, "ci")
-        what = {"lower": t(lang, "the lower bound of its 95% CI", "其95% CI下限"),
+        what = {"lower": t(lang, "the lower bound of their 95% CI", "其95% CI下限"),
                 "point": t(lang, "the ICC", "ICC")}.get(bound, bound)
         s += t(lang, f" Features were kept when {what} was at least {thr:.2f} [koo].",
                f"仅保留{what}≥{thr:.2f}的特征[koo]。")

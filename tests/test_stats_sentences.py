@@ -1,0 +1,73 @@
+"""Sentences written from results (radnb.stats._sentences): they follow the numbers."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from radnb import stats
+
+
+def test_describe_screen_counts_what_benjamini_hochberg_calls(rng):
+    # q-values from statsmodels' Benjamini-Hochberg (the established implementation)
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.concatenate([rng.uniform(0, 1e-3, 7), rng.uniform(0, 1, 40)])
+    q = multipletests(p, alpha=0.05, method="fdr_bh")[1]
+    k = int(multipletests(p, alpha=0.05, method="fdr_bh")[0].sum())
+    text = stats.describe_screen(q, "differ between sites")
+    assert text.startswith(f"{k} of {len(p)} features show evidence")
+    assert f"for the other {len(p) - k} the screen found no evidence" in text
+    assert "does not show that there is no difference or no relation" in text
+
+
+def test_describe_screen_all_significant_and_untestable():
+    text = stats.describe_screen([0.01, 0.02, np.nan], "follow the gene", items="pairs", fdr=0.1)
+    assert text.startswith("2 of 2 pairs show evidence at a false discovery rate of 10%")
+    assert "for the other" not in text and "1 could not be tested" in text
+
+
+def test_compare_values_direction_follows_the_numbers():
+    up = stats.compare_values(0.81, 0.74, "with ComBat", "without ComBat")
+    assert "higher with ComBat, by 0.07" in up
+    down = stats.compare_values(0.61, 0.74, "deep features", "the Rad-score")
+    assert "higher for the Rad-score, by 0.13" in down
+    close = stats.compare_values(0.846, 0.843, "early fusion", "the Rad-score")
+    assert close.startswith("AUC 0.85 (early fusion) vs 0.84 (the Rad-score)")
+    assert "higher for early fusion, by less than 0.01" in close
+    assert stats.compare_values(0.8, 0.8, "A", "B").endswith("equal.")
+
+
+def test_compare_values_never_reads_a_large_p_as_no_difference():
+    text = stats.compare_values(0.70, 0.75, "A", "B", p=0.4)
+    assert "no evidence at the 5% level" in text
+    assert "does not show that there is no difference" in text
+    assert "evidence at the 5% level that the AUC differs (A vs B)" in stats.compare_values(
+        0.9, 0.6, "A", "B", p=0.001)
+
+
+def test_describe_auc_direction_matches_roc(rng):
+    from sklearn.metrics import roc_auc_score
+
+    y = np.repeat([0, 1], 50)
+    x = rng.normal(size=100) - 1.0 * y  # lower values in the positives
+    auc = roc_auc_score(y, x)
+    text = stats.describe_auc(auc, "Idm", outcome="malignancy")
+    assert auc < 0.5 and text.startswith("lower values of Idm go with malignancy")
+    assert f"|AUC - 0.5| = {abs(auc - 0.5):.2f}" in text
+    assert stats.describe_auc(1 - auc, "Contrast").startswith("higher values of Contrast")
+    shaky = stats.describe_auc(0.56, "Sphericity", ci=(0.44, 0.68))
+    assert "even the direction is uncertain" in shaky
+    assert "uncertain" not in stats.describe_auc(0.70, "Contrast", ci=(0.60, 0.80))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: stats.describe_screen([], "differ"), "q is empty"),
+    (lambda: stats.describe_screen([0.1], ""), "what must be"),
+    (lambda: stats.compare_values(np.nan, 0.5, "a", "b"), "both values must be numbers"),
+    (lambda: stats.describe_auc(1.3, "x"), "auc"),
+])
+def test_sentence_helpers_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()
