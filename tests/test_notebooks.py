@@ -1,14 +1,25 @@
-"""Every tutorial notebook runs top to bottom, is stored clean, and stays short."""
+"""Every tutorial runs top to bottom in English and in Chinese, is stored clean, and stays short.
+
+The English notebooks (``notebooks/en/``) are the source; ``notebooks/zh/`` is generated from
+them and the catalogues in ``notebooks/locale/zh/`` (``python -m radnb translate update|build``).
+"""
 from __future__ import annotations
 
 import json
 import re
 
+import nbformat
 import pytest
 
-from radnb._notebooks import execute_notebook, list_notebooks
+from radnb._notebooks import (
+    LANGUAGES, NOTEBOOK_DIR, execute_notebook, insert_solutions, list_notebooks,
+    translation_problems,
+)
 
 NOTEBOOKS = list_notebooks()
+RUNS = [(lang, NOTEBOOK_DIR / lang / p.name) for lang in LANGUAGES for p in NOTEBOOKS]
+#: The first cell states the learning goal, in each language.
+LEARNING_GOAL = {"en": "learn", "zh": "学习目标"}
 
 
 def _code(nb):
@@ -38,14 +49,64 @@ def test_notebook_stored_clean_with_learning_goal(path):
     assert not private, f"{path.name} uses private names {private}; use the public API"
 
 
+# ----------------------------------------------------------------------------- translations
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_translation_complete_and_generated(path):
+    """zh/NN.ipynb is exactly what `translate build` makes, every markdown cell translated."""
+    problems = translation_problems("zh", names=[path.name])
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_translated_notebook_has_identical_code_and_a_learning_goal(path):
+    en = json.loads(path.read_text(encoding="utf-8"))
+    zh_path = NOTEBOOK_DIR / "zh" / path.name
+    assert zh_path.is_file(), f"zh/{path.name} is missing; run `python -m radnb translate build`"
+    zh = json.loads(zh_path.read_text(encoding="utf-8"))
+    assert [(c["cell_type"], c.get("id")) for c in zh["cells"]] == [
+        (c["cell_type"], c.get("id")) for c in en["cells"]], f"zh/{path.name}: cells differ from en"
+    differ = [c.get("id") for c, d in zip(_code(en), _code(zh)) if c["source"] != d["source"]]
+    assert not differ, f"zh/{path.name}: code cells {differ} differ from en/{path.name}"
+    assert all(not c.get("outputs") for c in _code(zh))
+    assert zh["metadata"]["kernelspec"] == en["metadata"]["kernelspec"]
+    assert LEARNING_GOAL["zh"] in "".join(zh["cells"][0]["source"]) or zh["cells"][0]["source"] == \
+        en["cells"][0]["source"], f"zh/{path.name} must open with 学习目标 (the learning goal)"
+
+
+def test_no_translated_notebook_without_english_source():
+    extra = {p.name for p in list_notebooks(language="zh")} - {p.name for p in NOTEBOOKS}
+    assert not extra, f"notebooks/zh/ has notebooks with no English source: {sorted(extra)}"
+
+
+def test_solutions_are_inserted_after_their_exercise():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell(
+            "## Exercise\n<details><summary>Solution</summary>\n\n```python\ny = x + 1\n```\n"
+            "text\n```python\nprint(y)\n```\n</details>"),
+        nbformat.v4.new_markdown_cell(
+            "<details>\n<!-- solution not run: needs a screen -->\n```python\nopen_viewer()\n```\n"
+            "</details>"),
+        nbformat.v4.new_code_cell("z = 2")])
+    out = insert_solutions(nb)
+    assert [c.cell_type for c in out.cells] == ["code", "markdown", "code", "markdown", "code"]
+    assert out.cells[2].source == "y = x + 1\nprint(y)"
+    assert len(nb.cells) == 4  # the stored notebook is untouched
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, data_home, artifacts_dir):
-    result = execute_notebook(path, timeout=300, html_dir=artifacts_dir / "notebooks")
+@pytest.mark.parametrize("lang,path", RUNS, ids=[f"{lang}-{p.stem}" for lang, p in RUNS])
+def test_notebook_runs(lang, path, data_home, artifacts_dir):
+    # working directory = the notebook's folder: notebooks/zh/radnb.toml switches radnb to Chinese
+    result = execute_notebook(path, timeout=300, html_dir=artifacts_dir / "notebooks" / lang,
+                              with_solutions=True)
     with open(artifacts_dir / "notebook-times.tsv", "a", encoding="utf-8") as fh:
-        fh.write(f"{path.name}\t{result['seconds']:.1f}\n")
+        fh.write(f"{lang}/{path.name}\t{result['seconds']:.1f}\n")
     errors = [
         o for c in _code(result["nb"]) for o in c.get("outputs", []) if o.get("output_type") == "error"
     ]
     assert not errors
+    solutions = sum("radnb_solution_of" in c.get("metadata", {}) for c in _code(result["nb"]))
+    assert solutions or "```python" not in "".join(
+        c["source"] for c in result["nb"]["cells"] if c["cell_type"] == "markdown")
