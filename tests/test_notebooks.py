@@ -110,3 +110,31 @@ def test_notebook_runs(lang, path, data_home, artifacts_dir):
     solutions = sum("radnb_solution_of" in c.get("metadata", {}) for c in _code(result["nb"]))
     assert solutions or "```python" not in "".join(
         c["source"] for c in result["nb"]["cells"] if c["cell_type"] == "markdown")
+
+
+def test_update_keeps_translations_and_flags_changed_cells(tmp_path):
+    from radnb._notebooks import build_translation, update_catalogue
+
+    (tmp_path / "en").mkdir()
+    source = tmp_path / "en" / "01_x.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## What you will learn\n- a"),
+        nbformat.v4.new_code_cell("print('same code')"),
+        nbformat.v4.new_markdown_cell("Old text")])
+    ids = [c.id for c in nb.cells]
+    nbformat.write(nb, source)
+    po = tmp_path / "locale" / "zh" / "01_x.po"
+    assert update_catalogue(source, po) == [ids[0], ids[2]]
+    text = po.read_text(encoding="utf-8").replace('msgstr ""\n\nmsgctxt', 'msgstr "## 学习目标"\n\nmsgctxt', 1)
+    po.write_text(text.replace('"Old text"\nmsgstr ""', '"Old text"\nmsgstr "旧文本"'), encoding="utf-8")
+    assert update_catalogue(source, po) == []
+    assert build_translation("zh", root=tmp_path) == {}
+    zh = nbformat.read(tmp_path / "zh" / "01_x.ipynb", as_version=4)
+    assert [c.source for c in zh.cells] == ["## 学习目标", "print('same code')", "旧文本"]
+    nb.cells[2].source = "New text"
+    nbformat.write(nb, source)
+    assert update_catalogue(source, po) == [ids[2]]  # changed English: listed again
+    text = po.read_text(encoding="utf-8")
+    assert "#, fuzzy" in text and '#| msgid "Old text"' in text and 'msgstr "旧文本"' in text
+    assert build_translation("zh", root=tmp_path) == {"01_x.ipynb": [ids[2]]}
+    assert translation_problems("zh", root=tmp_path)[0].startswith(f"01_x.ipynb: markdown cell {ids[2]}")
