@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # radnb's entry point. Everything sets itself up on a fresh machine:
-#   ./dev.sh lab        create the environment, generate the demo cohort, open the tutorials
+#   ./dev.sh lab        create the environment, generate the demo cohort, open the tutorials (en/, zh/)
 #   ./dev.sh test       create the environment and run the whole test suite
-#   ./dev.sh notebooks  run every tutorial headless and render it to HTML (release check)
+#   ./dev.sh notebooks  run every tutorial (English and Chinese) headless, render it to HTML (release check)
 #   ./dev.sh setup      only create/refresh the environment (.venv)
 #   ./dev.sh messages   refresh radnb's Chinese message catalogue from the code, compile it (Babel)
 # Extra arguments go to JupyterLab (lab), pytest (test) or `radnb notebooks` (notebooks).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Simulate a Binder build without Docker: a fresh virtual environment built only from the
-# files in binder/ (no pip cache), then import radnb and run the 01_data tutorial in it.
+# files in binder/ (no pip cache), then import radnb and run the en/01_data tutorial in it.
 #   binder/simulate_build.sh [WORKDIR]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ echo "build took $(( $(date +%s) - start )) s"
 python -c "import radnb, radiomics; print('radnb', radnb.__version__, 'pyradiomics', radiomics.__version__)"
 python - <<'PY'
 from radnb._notebooks import execute_notebook
-r = execute_notebook("notebooks/01_data.ipynb", timeout=300)
+r = execute_notebook("notebooks/en/01_data.ipynb", timeout=300)
 print(f"01_data ran in {r['seconds']:.0f} s")
 PY
 echo "binder simulation OK"

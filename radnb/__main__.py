@@ -94,8 +94,17 @@ def _parser():
     nbs = sub.add_parser("notebooks", parents=[common], help="run every tutorial notebook and report time and status")
     nbs.add_argument("--html", default=None, help="also write the executed notebooks as HTML here")
     nbs.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
-    nbs.add_argument("--folder", default=None, help="notebook folder (default: the repository's notebooks/)")
+    nbs.add_argument("--folder", default=None,
+                     help="notebook folder (default: both languages, notebooks/en/ and notebooks/zh/)")
     nbs.set_defaults(func=_notebooks)
+
+    tr = sub.add_parser("translate", parents=[common], help="keep the Chinese tutorials in step with the English ones",
+                        description="update: refresh notebooks/locale/<lang>/*.po from notebooks/en/ and list "
+                                    "the cells to translate; build: write notebooks/<lang>/ from en + "
+                                    "catalogues; check: list untranslated or out-of-date notebooks.")
+    tr.add_argument("action", choices=("update", "build", "check"))
+    tr.add_argument("--language", default="zh", help="target language (default zh)")
+    tr.set_defaults(func=_translate)
     return parser
 
 
@@ -212,27 +221,63 @@ def _demo(args) -> int:
 def _notebooks(args) -> int:
     import time
 
-    from radnb._notebooks import execute_notebook, list_notebooks
+    from radnb._notebooks import LANGUAGES, execute_notebook, list_notebooks
 
-    paths = list_notebooks(args.folder)
-    if not paths:
+    if args.folder is not None:
+        jobs = [(p, args.html) for p in list_notebooks(args.folder)]
+    else:  # both languages, HTML in <html>/en/ and <html>/zh/
+        jobs = [(p, None if args.html is None else Path(args.html) / lang)
+                for lang in LANGUAGES for p in list_notebooks(language=lang)]
+    if not jobs:
         print("radnb notebooks: no NN_name.ipynb notebooks found", file=sys.stderr)
         return 2
     rows = []
-    for path in paths:
+    for path, html in jobs:
         start = time.perf_counter()
+        name = path.name if args.folder is not None else f"{path.parent.name}/{path.name}"
         try:
-            execute_notebook(path, timeout=args.timeout, html_dir=args.html)
+            execute_notebook(path, timeout=args.timeout, html_dir=html)
             status = "ok"
         except Exception as exc:  # noqa: BLE001 - reported in the table, the others still run
             lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
             status = "FAILED: " + (lines[-1][:100] if lines else type(exc).__name__)
-        rows.append((path.name, time.perf_counter() - start, status))
-        print(f"{path.name:<40} {rows[-1][1]:7.1f} s  {status}", flush=True)
+        rows.append((name, time.perf_counter() - start, status))
+        print(f"{name:<40} {rows[-1][1]:7.1f} s  {status}", flush=True)
     failed = [r for r in rows if r[2] != "ok"]
     print(f"{len(rows) - len(failed)} of {len(rows)} notebooks ran"
           + (f"; HTML in {args.html}" if args.html else ""))
     return 1 if failed else 0
+
+
+def _translate(args) -> int:
+    from radnb import _notebooks as nbs
+
+    if args.language not in nbs.TRANSLATIONS:
+        print(f"radnb translate: --language must be one of {list(nbs.TRANSLATIONS)}; "
+              f"got {args.language!r}", file=sys.stderr)
+        return 2
+    if args.action == "update":
+        total = 0
+        for source in nbs.list_notebooks():
+            todo = nbs.update_catalogue(source, language=args.language)
+            total += len(todo)
+            po = nbs.catalogue_path(source, args.language)
+            print(f"{po.relative_to(nbs.NOTEBOOK_DIR.parent)}: "
+                  + (f"{len(todo)} cells to translate: {', '.join(todo)}" if todo else "complete"))
+        print(f"{total} cells to translate (empty msgstr or '#, fuzzy': fix the text, delete the "
+              f"fuzzy flag), then run `{nbs.BUILD_COMMAND}`")
+        return 0
+    if args.action == "build":
+        missing = nbs.build_translation(args.language)
+        for name, cells in missing.items():
+            print(f"{name}: {len(cells)} cells left in English: {', '.join(cells)}")
+        print(f"wrote notebooks/{args.language}/"
+              + (f"; {sum(map(len, missing.values()))} cells still need a translation"
+                 if missing else "; every cell is translated"))
+        return 1 if missing else 0
+    problems = nbs.translation_problems(args.language)
+    print("\n".join(problems) if problems else f"notebooks/{args.language}/ is complete and up to date")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

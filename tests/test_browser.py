@@ -79,7 +79,7 @@ def running_lab(workdir: Path, notebooks=(NOTEBOOK,), env=None):
     """Start JupyterLab on a copy of ``notebooks`` in ``workdir``; yield ``(base_url, token)``."""
     workdir.mkdir(parents=True, exist_ok=True)
     for name in notebooks:
-        shutil.copy(ROOT / "notebooks" / name, workdir / name)
+        shutil.copy(ROOT / "notebooks" / "en" / name, workdir / name)
     port, token = _free_port(), secrets.token_hex(16)
     lab_env = dict(os.environ, **(env or {}))
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),

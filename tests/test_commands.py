@@ -47,7 +47,12 @@ def test_dev_sh_lab_serves_the_notebooks(data_home, tmp_path):
         output = log.read()
         assert listing is not None, f"JupyterLab did not come up; output:\n{output[-3000:]}"
         names = {item["name"] for item in listing["content"]}
-        assert {"00_welcome.ipynb", "01_data.ipynb"} <= names, names
+        assert {"en", "zh"} <= names, names  # both languages side by side
+        for lang in ("en", "zh"):
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/contents/{lang}?token={token}", timeout=10) as r:
+                inside = {item["name"] for item in json.load(r)["content"]}
+            assert {"00_welcome.ipynb", "01_data.ipynb"} <= inside, (lang, inside)
         assert f"http://127.0.0.1:{port}/lab?token=" in output  # the URL to open is printed
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
