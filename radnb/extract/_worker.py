@@ -12,7 +12,7 @@ import json
 import os
 import time
 
-from radnb.extract._cache import Cache, digest, file_signature, image_digest
+from radnb.extract._cache import Cache, digest, file_signature, image_digest, sha1
 from radnb.extract._params import (
     SHAPE_CLASSES, canonical, image_type_of, log_prefix, quiet_radiomics,
 )
@@ -89,7 +89,8 @@ def process_case(task):
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(task["threads"])
     try:
         image, mask = read_case(row)
-        image_hash = image_digest(image)
+        image_sha1 = sha1(image)  # also pyradiomics' diagnostics_Image-original_Hash
+        image_hash = image_digest(image, image_sha1)
         mask_hash = image_digest(mask)
         if geometry_note(mask):  # an aligned header is part of what was extracted
             mask_hash = digest(mask_hash, geometry_note(mask))
@@ -114,7 +115,8 @@ def process_case(task):
     out["misses"] = len(missing)
     if missing or diagnostics is None:
         try:
-            result = _run_pyradiomics(image, mask, row["label"], settings, missing or units[:1])
+            result = _run_pyradiomics(image, mask, row["label"], settings, missing or units[:1],
+                                      image_sha1)
         except Exception as exc:  # noqa: BLE001
             return {**out, "status": "error", "stage": "extract", "message": _message(exc),
                     "hits": 0, "misses": 0}
@@ -143,11 +145,16 @@ def _message(exc) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _run_pyradiomics(image, mask, label, settings, units):
-    """One pyradiomics run covering ``units`` (their image types x feature classes)."""
+def _run_pyradiomics(image, mask, label, settings, units, image_sha1=None):
+    """One pyradiomics run covering ``units`` (their image types x feature classes).
+
+    Image and mask are read, resampled and checked once for all of them;
+    :class:`radnb.extract._engine.CaseExtractor` is pyradiomics' extractor with
+    the full-volume diagnostics computed without re-hashing or copying the volume.
+    """
     import logging
 
-    from radiomics.featureextractor import RadiomicsFeatureExtractor
+    from radnb.extract._engine import CaseExtractor
 
     image_types, classes = {}, {}
     for u in units:
@@ -157,7 +164,7 @@ def _run_pyradiomics(image, mask, label, settings, units):
                 kw["sigma"] = kw["sigma"] + u["kwargs"]["sigma"]
         classes[u["class"]] = u["features"]
     with quiet_radiomics(logging.ERROR):
-        extractor = RadiomicsFeatureExtractor(**settings["setting"])
+        extractor = CaseExtractor(image_sha1=image_sha1, **settings["setting"])
         extractor.enabledImagetypes = image_types
         extractor.enabledFeatures = classes
         return extractor.execute(image, mask, label=int(label))
