@@ -11,12 +11,21 @@ giving the same values and the same diagnostics (same keys, order and numbers),
 computed without the full-volume copies, sorts and slow hashes. Resampling,
 mask checks, filters and feature classes are pyradiomics' own code, run once
 per case for all of its image types and feature classes.
+
+``computeFeatures`` is also pyradiomics' loop over the feature classes of one
+(filtered) image, except that the classes share one discretisation: each
+pyradiomics class bins the same image with the same settings (in Python, voxel
+by voxel for the bin edges), so the first class's binned image is handed to the
+others after checking that their input is the same.
 """
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import SimpleITK as sitk
-from radiomics import imageoperations
+from radiomics import getFeatureClasses, imageoperations
+from radiomics.base import RadiomicsFeaturesBase
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
 from radnb.extract._cache import sha1
@@ -51,6 +60,24 @@ class CaseExtractor(RadiomicsFeatureExtractor):
         super().__init__(*args, **kwargs)
         self.image_sha1 = image_sha1
 
+    def computeFeatures(self, image, mask, imageTypeName, **kwargs):  # noqa: N802, N803
+        """pyradiomics' ``computeFeatures``, with one discretisation shared by the classes."""
+        memo = {}
+        features = collections.OrderedDict()
+        classes = getFeatureClasses()
+        for name, names in self.enabledFeatures.items():
+            if name.startswith("shape") or name not in classes:
+                continue
+            shared = type(classes[name].__name__, (classes[name],),
+                          {"__module__": classes[name].__module__, "_binning": memo,
+                           "_applyBinning": _shared_binning})
+            instance = shared(image, mask, **kwargs)
+            for feature in names or ():
+                instance.enableFeatureByName(feature)
+            for feature, value in instance.execute().items():
+                features[f"{imageTypeName}_{name}_{feature}"] = value
+        return features
+
     def loadImage(self, ImageFilePath, MaskFilePath, generalInfo=None, **kwargs):  # noqa: N803
         """pyradiomics' ``loadImage`` for SimpleITK images (same steps, same results)."""
         if not isinstance(ImageFilePath, sitk.Image) or not isinstance(MaskFilePath, sitk.Image):
@@ -75,6 +102,21 @@ class CaseExtractor(RadiomicsFeatureExtractor):
                 raise ValueError("Mask checks failed during pre-crop")
             image, mask = imageoperations.cropToTumorMask(image, mask, bb, **kwargs)
         return image, mask
+
+
+def _shared_binning(self, matrix):
+    """``RadiomicsFeaturesBase._applyBinning``, reusing the result for an identical input."""
+    memo, setting = self._binning, (self.settings.get("binWidth", 25), self.settings.get("binCount"))
+    if memo and memo["setting"] == setting and np.array_equal(memo["input"], matrix) and \
+            np.array_equal(memo["mask"], self.maskArray):
+        self.coefficients["grayLevels"] = memo["grayLevels"].copy()
+        self.coefficients["Ng"] = memo["Ng"]
+        return memo["binned"].copy()
+    original = matrix.copy()
+    binned = RadiomicsFeaturesBase._applyBinning(self, matrix)
+    memo.update(setting=setting, input=original, mask=self.maskArray.copy(), binned=binned.copy(),
+                grayLevels=self.coefficients["grayLevels"].copy(), Ng=self.coefficients["Ng"])
+    return binned
 
 
 def _label_mask(mask, **kwargs):
