@@ -84,9 +84,7 @@ def process_case(task):
     cache = Cache(task["cache_dir"])
     out = {"status": "ok", "hits": 0, "misses": 0, "cached": False}
     if task.get("threads"):
-        import SimpleITK as sitk
-
-        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(task["threads"])
+        limit_threads(task["threads"])
     try:
         image, mask = read_case(row)
         image_sha1 = sha1(image)  # also pyradiomics' diagnostics_Image-original_Hash
@@ -138,6 +136,25 @@ def process_case(task):
     entry = {"features": _pyradiomics_order(features, units), "diagnostics": diagnostics}
     cache.put(ckey, entry)
     return {**out, **entry, "seconds": time.perf_counter() - start}
+
+
+def limit_threads(n) -> None:
+    """Use ``n`` threads in SimpleITK and BLAS in this worker process.
+
+    Several workers share the cores; a worker with one case at a time should not
+    start a thread per core in ITK filters and in numpy's eigenvalue routines
+    (pyradiomics' GLCM MCC), which only makes the workers wait for each other.
+    The values do not depend on the number of threads (tests compare them with
+    pyradiomics run in one multi-threaded process).
+    """
+    import SimpleITK as sitk
+
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # installed with scikit-learn; without it BLAS keeps its default
+        return
+    threadpool_limits(n)
 
 
 def _message(exc) -> str:
