@@ -16,7 +16,8 @@ per case for all of its image types and feature classes.
 (filtered) image, except that the classes share one discretisation: each
 pyradiomics class bins the same image with the same settings (in Python, voxel
 by voxel for the bin edges), so the first class's binned image is handed to the
-others after checking that their input is the same.
+others after checking that their input is the same; and each class lists its
+feature names once per process instead of once per image.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class CaseExtractor(RadiomicsFeatureExtractor):
     def __init__(self, *args, image_sha1=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.image_sha1 = image_sha1
+        self._shared = {}
 
     def computeFeatures(self, image, mask, imageTypeName, **kwargs):  # noqa: N802, N803
         """pyradiomics' ``computeFeatures``, with one discretisation shared by the classes."""
@@ -68,9 +70,12 @@ class CaseExtractor(RadiomicsFeatureExtractor):
         for name, names in self.enabledFeatures.items():
             if name.startswith("shape") or name not in classes:
                 continue
-            shared = type(classes[name].__name__, (classes[name],),
-                          {"__module__": classes[name].__module__, "_binning": memo,
-                           "_applyBinning": _shared_binning})
+            shared = self._shared.get(name)
+            if shared is None:  # one subclass per extractor (a case): no state across threads
+                shared = self._shared[name] = type(classes[name].__name__, (classes[name],), {
+                    "__module__": classes[name].__module__, "_applyBinning": _shared_binning,
+                    "getFeatureNames": classmethod(_feature_names)})
+            shared._binning = memo
             instance = shared(image, mask, **kwargs)
             for feature in names or ():
                 instance.enableFeatureByName(feature)
@@ -102,6 +107,17 @@ class CaseExtractor(RadiomicsFeatureExtractor):
                 raise ValueError("Mask checks failed during pre-crop")
             image, mask = imageoperations.cropToTumorMask(image, mask, bb, **kwargs)
         return image, mask
+
+
+_NAMES = {}
+
+
+def _feature_names(cls):
+    """``getFeatureNames`` (which inspects every method) once per feature class and process."""
+    base = cls.__mro__[1]
+    if base not in _NAMES:
+        _NAMES[base] = base.getFeatureNames()
+    return dict(_NAMES[base])
 
 
 def _shared_binning(self, matrix):
