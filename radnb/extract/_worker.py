@@ -3,6 +3,8 @@
 The work of a row: read image and mask, hash their content, look up every
 cache unit, run pyradiomics once for the missing ones (restricted to their
 image types and feature classes), store each unit, then store the whole row.
+Image and mask are thus read, resampled and checked once per row, and the
+diagnostics are computed once per row (see :mod:`radnb.extract._engine`).
 Any failure is returned as ``{"status": "error", "stage": ..., "message": ...}``
 so one bad case never stops a cohort.
 """
@@ -150,11 +152,17 @@ def limit_threads(n) -> None:
     import SimpleITK as sitk
 
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(n)
+    if _BLAS_THREADS.get("n") == n:
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # installed with scikit-learn; without it BLAS keeps its default
         return
     threadpool_limits(n)
+    _BLAS_THREADS["n"] = n
+
+
+_BLAS_THREADS = {}  # what limit_threads set in this process
 
 
 def _message(exc) -> str:
