@@ -115,6 +115,27 @@ def test_fast_hash_is_simpleitk_hash():
         assert sha1(im) == sitk.Hash(im)
 
 
+def test_cases_are_scheduled_largest_first(tmp_path):
+    """Image + mask bytes on disk, a DICOM folder counted as the sum of its files."""
+    from radnb.extract._pool import order_largest_first
+
+    def write(name, n):
+        path = tmp_path / name
+        path.write_bytes(b"x" * n)
+        return str(path)
+
+    series = tmp_path / "series"
+    series.mkdir()
+    for k in range(3):
+        (series / f"{k}.dcm").write_bytes(b"x" * 400)
+    rows = [{"image": write("a.nrrd", 100), "mask": write("am.nrrd", 10)},
+            {"image": str(series), "mask": write("bm.nrrd", 10)},  # 1200 bytes in 3 files
+            {"image": write("c.nrrd", 500), "mask": write("cm.nrrd", 600)},
+            {"image": str(tmp_path / "missing.nrrd"), "mask": write("dm.nrrd", 5)}]
+    assert order_largest_first([0, 1, 2, 3], rows) == [1, 2, 0, 3]
+    assert order_largest_first([3, 0], rows) == [0, 3]
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_multi_unit_extraction_equals_pyradiomics_and_keeps_cache_behaviour(pyradiomics_dir, tmp_path):
