@@ -145,6 +145,8 @@ def _warm_up():
 
     import radnb.extract._engine  # noqa: F401
     import radnb.extract._worker  # noqa: F401
+    import radnb.io  # noqa: F401
+    import radnb.io._integrity  # noqa: F401
 
 
 def _timed(cmd) -> float:
