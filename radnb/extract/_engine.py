@@ -6,7 +6,7 @@ list the labels, and the diagnostics (``additionalInfo``) hash image and mask
 with ITK's SHA-1 and compute statistics, connected components and the centre of
 mass over the whole volume. On a 512 x 512 x 61 CT this is about half of the
 case's preprocessing time. :class:`CaseExtractor` is pyradiomics'
-``RadiomicsFeatureExtractor`` with only ``loadImage`` replaced: the same steps,
+``RadiomicsFeatureExtractor`` with ``loadImage`` replaced by the same steps,
 giving the same values and the same diagnostics (same keys, order and numbers),
 computed without the full-volume copies, sorts and slow hashes. Resampling,
 mask checks, filters and feature classes are pyradiomics' own code, run once
@@ -37,7 +37,7 @@ _PREFIX = "diagnostics_"
 
 
 class CaseExtractor(RadiomicsFeatureExtractor):
-    """``RadiomicsFeatureExtractor`` whose ``loadImage`` skips full-volume rework.
+    """``RadiomicsFeatureExtractor`` without full-volume rework or repeated binning.
 
     Parameters
     ----------
