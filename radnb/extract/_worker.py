@@ -10,6 +10,7 @@ so one bad case never stops a cohort.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -87,6 +88,11 @@ def process_case(task):
     out = {"status": "ok", "hits": 0, "misses": 0, "cached": False}
     if task.get("threads"):
         limit_threads(task["threads"])
+    with _roomy_malloc():
+        return _process_case(task, row, settings, units, cache, out, start)
+
+
+def _process_case(task, row, settings, units, cache, out, start):
     try:
         image, mask = read_case(row)
         image_sha1 = sha1(image)  # also pyradiomics' diagnostics_Image-original_Hash
@@ -163,6 +169,46 @@ def limit_threads(n) -> None:
 
 
 _BLAS_THREADS = {}  # what limit_threads set in this process
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+@contextlib.contextmanager
+def _roomy_malloc():
+    """Let glibc keep freed memory while a case runs in a Dask worker.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to give memory
+    back to the system). That also fixes glibc's mmap threshold at 128 KiB, so every
+    numpy array pyradiomics creates is a fresh mapping whose pages fault in again:
+    10-25 % more CPU per case. During a case: keep up to 64 MiB (arrays below 32 MiB
+    reuse the heap); afterwards the worker's own settings are restored. Elsewhere
+    (no such variable, not glibc): nothing changes.
+    """
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
+    mallopt = _mallopt() if trim.isdigit() else None
+    if mallopt is None:
+        yield
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+    try:
+        yield
+    finally:
+        mallopt(_M_TRIM_THRESHOLD, int(trim))
+        mallopt(_M_MMAP_THRESHOLD, 128 << 10)  # glibc's default, fixed as the variable left it
+
+
+def _mallopt():
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return None
 
 
 def _message(exc) -> str:
