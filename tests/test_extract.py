@@ -411,6 +411,10 @@ def test_dask_cluster_gives_identical_values(tiny, tmp_path):
             Client(cluster) as client:
         remote = extract_features(tiny, params=TINY, cache_dir=tmp_path / "b", client=client, progress=False)
         used = client.run(lambda: os.getpid())
+        from radnb.extract._pool import threads_per_case
+
+        # 2 workers x 1 thread on this machine: the cores are shared, no thread oversubscription
+        assert threads_per_case(None, client) == max(1, len(os.sched_getaffinity(0)) // 2)
     assert len(used) == 2
     pd.testing.assert_frame_equal(remote.features, local.features)
     assert remote.cache_stats["cases_computed"] == 4

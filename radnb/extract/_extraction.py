@@ -156,18 +156,20 @@ def extract_features(cohort, params="ct", cache_dir=None, n_jobs=-1, client=None
     results = [_manifest_error(row) or _lookup(cache, row, settings, units, version)
                for row in rows]
     pending = [i for i, r in enumerate(results) if r is None]
+    from radnb.extract._pool import n_workers as _n_workers, order_largest_first, threads_per_case
+
     n_workers = _n_workers(n_jobs, len(pending)) if client is None else None
+    threads = threads_per_case(n_workers, client)
     tasks = {
         i: {"row": rows[i], "settings": settings, "units": units, "cache_dir": str(cache_dir),
-            "version": version,
-            "threads": _threads(n_workers) if client is None and n_workers > 1 else None}
+            "version": version, "threads": threads}
         for i in pending
     }
     from tqdm.auto import tqdm
 
     from radnb.extract._pool import run_tasks
 
-    order = sorted(pending, key=lambda i: -_size(rows[i]["image"]))  # largest first
+    order = order_largest_first(pending, rows)
     try:
         with tqdm(total=len(rows), initial=len(rows) - len(pending), disable=not progress,
                   desc="extracting", unit="case") as bar:
@@ -396,27 +398,6 @@ def _manifest_error(row):
         return {"status": "error", "stage": "manifest", "hits": 0, "misses": 0,
                 "message": row["problem"]}
     return None
-
-
-def _n_workers(n_jobs, n_pending) -> int:
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive int or -1 (all cores); got {n_jobs!r}.")
-    n_jobs = int(n_jobs)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n = cores if n_jobs == -1 else n_jobs
-    return max(1, min(n, n_pending))
-
-
-def _threads(n_workers) -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // n_workers)
-
-
-def _size(path) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def _time_limit(value):

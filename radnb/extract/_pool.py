@@ -17,12 +17,13 @@ is stopped by killing the pool; the other running cases are resubmitted.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import shutil
 import tempfile
 import time
 
-__all__ = ["run_tasks", "run_marked"]
+__all__ = ["run_tasks", "run_marked", "n_workers", "threads_per_case", "order_largest_first"]
 
 _POLL = 0.25  # seconds between checks of the running cases
 
@@ -67,7 +68,10 @@ def _run_dask(tasks, order, client):
 
     from radnb.extract._worker import process_case
 
-    futures = {client.submit(process_case, tasks[i], pure=False): i for i in order}
+    # Dask queues tasks that have no inputs and hands them out by priority as workers
+    # free up: the largest cases first (``order``), as in the local pool
+    futures = {client.submit(process_case, tasks[i], pure=False, priority=len(order) - rank): i
+               for rank, i in enumerate(order)}
     try:
         for fut in as_completed(futures):
             try:
@@ -178,6 +182,73 @@ def _round(tasks, indices, n_workers, time_limit, marks):
         os.unlink(os.path.join(marks, name))
     unfinished = [futures[f] for f in futures if f in waiting]
     return unfinished, started, [i for i in late if i in unfinished]
+
+
+def n_workers(n_jobs, n_pending) -> int:
+    """Local worker processes for ``n_jobs`` (-1: all cores) and ``n_pending`` cases."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive int or -1 (all cores); got {n_jobs!r}.")
+    n_jobs = int(n_jobs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = cores if n_jobs == -1 else n_jobs
+    return max(1, min(n, n_pending))
+
+
+def threads_per_case(n_workers, client=None):
+    """SimpleITK / BLAS threads for one case (None: the libraries' defaults).
+
+    One local process: the defaults (all cores). Several local workers, or a Dask
+    cluster on this machine: the cores shared by the workers' threads.
+    """
+    if client is not None:
+        return _dask_threads(client)
+    if n_workers == 1:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // n_workers)
+
+
+def _dask_threads(client):
+    """Threads per case on a Dask cluster whose workers all run on this machine.
+
+    The cores shared by all worker threads (a ``LocalCluster`` with 2 workers x
+    1 thread on 2 cores: 1); None (library defaults) for a remote cluster.
+    """
+    import socket
+
+    try:
+        workers = client.scheduler_info()["workers"].values()
+    except Exception:  # noqa: BLE001 - an unusual scheduler: keep the defaults
+        return None
+    here = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+    try:
+        here.add(socket.gethostbyname(socket.gethostname()))
+    except OSError:
+        pass
+    if not workers or any(w.get("host") not in here for w in workers):
+        return None
+    total = sum(int(w.get("nthreads", 1)) for w in workers)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // max(total, 1))
+
+
+def order_largest_first(pending, rows) -> list:
+    """Indices of ``pending`` rows, the largest image + mask on disk first.
+
+    A greedy schedule over workers ends close to the ideal when the last cases
+    to start are the short ones: no worker then waits long for the others.
+    """
+    return sorted(pending, key=lambda i: -(_size(rows[i]["image"]) + _size(rows[i]["mask"])))
+
+
+def _size(path) -> int:
+    """Bytes on disk of a file, or of the files in a folder (a DICOM series)."""
+    try:
+        if os.path.isdir(path):
+            return sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _started(marks):
