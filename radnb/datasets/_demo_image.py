@@ -83,7 +83,7 @@ def render_case(patient: dict, site: dict, rng, *, retest: bool) -> dict:
     del local, u
 
     # The lesion: heterogeneously enhancing solid tissue, optional non-enhancing core.
-    lesion_hu = 70.0 + 10.0 * rng.standard_normal()  # at 120 kVp, 70 s
+    lesion_hu = 110.0 + 10.0 * rng.standard_normal()  # at 120 kVp, 70 s
     texture_sd = 4.0 + 26.0 * het
     texture = texture_sd * (0.75 * field(1.2) + 0.66 * field(2.5))
     core_frac = 0.75 * np.clip((nec - 0.35) / 0.65, 0.0, 1.0)
