@@ -414,3 +414,15 @@ def test_planted_effects_visible_with_plain_pyradiomics(demo_manifest):
     auc_suspicion = roc_auc_score(y, rows["suspicion"])
     assert 0.7 <= auc_suspicion < auc.max(), auc_suspicion
     assert 0.6 <= roc_auc_score(y, rows["diameter_mm"]) < auc.max()
+
+
+def test_an_old_demo_folder_is_regenerated(tmp_path):
+    """A cohort cached by radnb before the sarcoma scenario (lung-style columns) is replaced."""
+    from radnb.datasets import load_demo_cohort
+
+    old = tmp_path / "demo_cohort-n4-s2-seed0"
+    old.mkdir()
+    (old / "manifest.csv").write_text("case_id,image,mask,outcome,smoking,stage\n", encoding="utf-8")
+    manifest = load_demo_cohort(tmp_path, n_patients=4, n_sites=2)
+    assert {"suspicion", "diameter_mm", "location"} <= set(manifest.columns)
+    assert "smoking" not in manifest.columns and manifest["case_id"].nunique() == 4
