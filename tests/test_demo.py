@@ -1,6 +1,7 @@
 """The synthetic demo cohort: files, geometry, planted effects, determinism.
 
-Fast tests use an 8-patient cohort; the slow test extracts the default
+The scenario: deep soft-tissue masses of the limbs and trunk wall on venous-phase CT,
+histopathology as the reference standard (outcome 1 = sarcoma). Fast tests use an 8-patient cohort; the slow test extracts the default
 120-patient cohort with plain pyradiomics and checks that the planted outcome
 signal and site effects are there, with the strength the tutorials rely on.
 """
@@ -19,7 +20,8 @@ from radnb.datasets._demo import make_demo_cohort
 
 MANIFEST_COLUMNS = {
     "case_id", "image", "mask", "label", "reader", "timepoint", "site", "modality",
-    "outcome", "time", "event", "age", "sex", "smoking", "stage",
+    "kvp", "kernel", "slice_mm", "outcome", "age", "sex", "location", "suspicion", "diameter_mm",
+    "diagnosis_year", "stage", "grade", "time", "event",
 }
 
 
@@ -62,7 +64,8 @@ def test_manifest_rows_and_columns(small):
     # the CSV itself holds relative paths, so the folder can be moved
     raw = pd.read_csv(folder / "manifest.csv")
     assert raw["image"].str.startswith("images/").all() and raw["mask"].str.startswith("masks/").all()
-    clinical = manifest.groupby("case_id")[["outcome", "age", "sex", "stage", "site"]].nunique()
+    clinical = manifest.groupby("case_id")[
+        ["outcome", "age", "sex", "location", "suspicion", "diameter_mm", "site", "kvp"]].nunique()
     assert (clinical == 1).all().all(), "clinical values must be constant within a patient"
 
 
@@ -79,15 +82,79 @@ def test_folder_can_be_moved(small, tmp_path):
 def test_prevalence_and_clinical_values_plausible(small):
     _, manifest = small
     patients = manifest[(manifest.reader == 1) & (manifest.timepoint == 1)]
-    assert patients["outcome"].mean() == pytest.approx(3 / 8)  # round(0.4 * 8) malignant
-    assert set(patients["event"]) <= {0, 1} and set(patients["outcome"]) <= {0, 1}
-    assert (patients["time"] > 0).all() and (patients["time"] <= 84).all()
-    # follow-up ends at 24-84 months: a patient censored earlier than 24 months is impossible
-    assert (patients.loc[patients.event == 0, "time"] >= 24).all()
-    assert patients["age"].between(35, 89).all()
+    assert patients["outcome"].mean() == pytest.approx(3 / 8)  # round(0.4 * 8) sarcomas
+    assert set(patients["outcome"]) <= {0, 1}
+    sarcoma, benign = patients[patients.outcome.eq(1)], patients[patients.outcome.eq(0)]
+    # stage, grade and sarcoma-specific survival exist for sarcomas only
+    for col in ("stage", "grade", "time", "event"):
+        assert benign[col].isna().all(), f"a benign tumour has a {col}"
+        assert sarcoma[col].notna().all(), f"a sarcoma lacks a {col}"
+    assert set(sarcoma["stage"]) <= {"IA", "IB", "II", "IIIA", "IIIB", "IV"}
+    assert set(sarcoma["grade"]) <= {1, 2, 3} and set(sarcoma["event"]) <= {0, 1}
+    assert (sarcoma["time"] > 0).all()
+    # diagnosed 2015-2023, data lock 1 January 2026: follow-up of a survivor is 24-132 months
+    censored = sarcoma[sarcoma.event.eq(0)]
+    assert censored["time"].between(24, 132).all()
+    assert (censored["time"] <= (2026 - censored["diagnosis_year"]) * 12 + 1e-9).all()
+    assert patients["diagnosis_year"].between(2015, 2023).all()
+    assert patients["age"].between(18, 90).all()
     assert set(patients["sex"]) <= {"M", "F"}
-    assert set(patients["smoking"]) <= {"never", "former", "current"}
-    assert set(patients["stage"]) <= {"I", "II", "III", "IV"}
+    assert set(patients["location"]) <= {"lower limb", "upper limb", "trunk"}
+    assert set(patients["suspicion"]) <= {1, 2, 3, 4, 5}
+    # one protocol per site
+    assert (patients.groupby("site")[["kvp", "kernel", "slice_mm"]].nunique() == 1).all().all()
+    assert set(patients["kvp"]) <= {100, 120} and set(patients["kernel"]) <= {"soft", "standard", "sharp"}
+
+
+def test_diameter_is_the_longest_in_plane_distance(small):
+    """diameter_mm: brute force over every pair of voxels on each slice (+ one pixel)."""
+    from scipy.spatial.distance import pdist
+
+    _, manifest = small
+    for row in manifest[manifest.reader.eq(1) & manifest.timepoint.eq(1)].itertuples():
+        img = _read(row.mask)
+        arr = _array(row.mask)
+        sx, sy = img.GetSpacing()[:2]
+        longest = max(pdist(np.argwhere(sl) * [sy, sx]).max() for sl in arr if sl.sum() > 1)
+        assert row.diameter_mm == pytest.approx(longest + sx, abs=0.051), row.case_id
+        assert arr.sum() > 0
+
+
+def test_ajcc_stage_follows_the_8th_edition_rules():
+    """AJCC 8th ed., trunk and extremity: T1 <= 5 cm, T2 <= 10, T3 <= 15, T4 > 15 cm;
+    IA T1 G1, IB T2-4 G1, II T1 G2-3, IIIA T2 G2-3, IIIB T3-4 G2-3, IV N1 or M1."""
+    from radnb.datasets._demo_clinical import ajcc_stage
+
+    d = [50.0, 50.1, 100.0, 120.0, 160.0, 40.0, 80.0, 101.0, 151.0, 20.0, 30.0]
+    g = [1, 1, 1, 1, 1, 2, 3, 2, 3, 3, np.nan]
+    m = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, np.nan]
+    assert ajcc_stage(d, g, m).tolist() == [
+        "IA", "IB", "IB", "IB", "IB", "II", "IIIA", "IIIB", "IIIB", "IV", None]
+
+
+def test_protocol_changes_attenuation_like_real_ct():
+    """At 100 kVp iodine reads higher and fat lower than at 120 kVp; an earlier scan enhances less.
+
+    Renders one patient twice with the same random stream: only the tube voltage differs.
+    """
+    from radnb.datasets._demo_clinical import SITE_PRESETS
+    from radnb.datasets._demo_image import protocol_hu, render_case
+
+    low, ref, early = protocol_hu(100, 70), protocol_hu(120, 70), protocol_hu(120, 55)
+    assert low["iodine"] > ref["iodine"] > early["iodine"] and ref["iodine"] == pytest.approx(1.0)
+    assert low["fat"] < ref["fat"] and low["bone"] > ref["bone"]
+    patient = {"irregularity": 0.5, "heterogeneity": 0.5, "necrosis": 0.2,
+               "target_volume_cm3": 8.0, "location": "lower limb"}
+    site = {**SITE_PRESETS[0], "noise_hu": 0.0}
+    imgs = {kvp: render_case(patient, {**site, "kvp": kvp}, np.random.default_rng(4), retest=False)
+            for kvp in (100, 120)}
+    a100, a120 = (imgs[k]["images"][1].astype(float) for k in (100, 120))
+    lesion = imgs[120]["masks"][(1, 1)].astype(bool)
+    assert a100[lesion].mean() > a120[lesion].mean() + 5  # enhancing lesion reads higher
+    fat = a120 < -60
+    assert fat.sum() > 50 and a100[fat].mean() < a120[fat].mean() - 3  # fat reads lower
+    muscle = (a120 > 40) & (a120 < 70) & ~lesion
+    assert a120[muscle].mean() == pytest.approx(55, abs=5)  # muscle, venous phase
 
 
 def test_images_and_masks_share_geometry(small):
@@ -168,7 +235,8 @@ def test_ground_truth_table(small):
     truth = pd.read_csv(folder / "ground_truth.csv")
     assert sorted(truth["case_id"]) == sorted(manifest["case_id"].unique())
     for col in ("latent_risk", "heterogeneity", "necrosis", "irregularity", "volume_cm3",
-                "site_noise_hu", "site_hu_offset", "site_hu_scale", "pixel_mm", "slice_mm"):
+                "site_noise_hu", "site_hu_offset", "site_kvp", "site_kernel", "delay_s",
+                "core_radius_fraction", "pixel_mm", "slice_mm"):
         assert truth[col].notna().all(), col
     assert truth["volume_cm3"].between(0.8, 66).all()
     # the written masks hold exactly the documented volume
@@ -217,6 +285,13 @@ def test_dicom_copy_matches_nifti(small):
         if row.reader == 1:
             seg = _array_of(read_mask(Path(row.mask).with_name("seg.dcm"), ct))
             np.testing.assert_array_equal(seg, _array(nifti["mask"]))
+    # the header carries the protocol, as a scanner's would
+    import pydicom
+
+    ds = pydicom.dcmread(sorted(Path(dicom["image"].iloc[0]).glob("*.dcm"))[0])
+    first = manifest.iloc[0]
+    assert float(ds.KVP) == first["kvp"] and ds.ConvolutionKernel == first["kernel"].upper()
+    assert "venous" in ds.ContrastBolusAgent
 
 
 def _array_of(image):
@@ -228,29 +303,38 @@ def _array_of(image):
 def test_latent_model_at_scale():
     """The planted clinical, survival and gene effects, checked on 3000 simulated patients.
 
-    Cox model fitted with lifelines (an established implementation) must recover the
-    planted log hazard ratios (0.9 per SD of latent risk, 0.02 per year of age).
+    Cox model fitted with lifelines (an established implementation) on the sarcomas must
+    recover the planted log hazard ratios (0.9 per SD of latent risk, 0.02 per year of age);
+    AUCs with scikit-learn's roc_auc_score.
     """
     from lifelines import CoxPHFitter
     from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
 
     from radnb.datasets._demo_clinical import GENE_MODULE, draw_genes, draw_patients, site_table
 
     rng = np.random.default_rng(11)
     sites = site_table(3, rng)
     p = draw_patients(3000, sites, rng)
-    cox = CoxPHFitter().fit(p[["time", "event", "latent_risk", "age"]], "time", "event")
-    assert cox.params_["latent_risk"] == pytest.approx(0.9, abs=0.08)
-    assert cox.params_["age"] == pytest.approx(0.02, abs=0.008)
-    assert 0.3 < p["event"].mean() < 0.8
+    sarcoma = p[p.outcome.eq(1)]
+    assert p.loc[p.outcome.eq(0), ["time", "event", "grade", "metastatic"]].isna().all().all()
+    cox = CoxPHFitter().fit(sarcoma[["time", "event", "latent_risk", "age"]], "time", "event")
+    assert cox.params_["latent_risk"] == pytest.approx(0.9, abs=0.1)
+    assert cox.params_["age"] == pytest.approx(0.02, abs=0.01)
+    assert 0.25 < sarcoma["event"].mean() < 0.55
     assert p["outcome"].mean() == pytest.approx(0.4, abs=1e-3)
-    # mild case-mix imbalance: B (risk +0.3) has more, C (risk -0.25) fewer malignant lesions
+    # the tertiary referral centre B (risk +0.3) sees more, regional C (risk -0.25) fewer sarcomas
     prev = p.groupby("site")["outcome"].mean()
     assert prev["C"] < prev["A"] < prev["B"] and prev["B"] - prev["C"] < 0.3
-    # clinical covariates follow the latent risk
-    assert spearmanr(p["latent_risk"], p["stage"].map({"I": 1, "II": 2, "III": 3, "IV": 4}))[0] > 0.4
+    # the radiologist's score alone: AUC about 0.75-0.8 (radiomics has room to add)
+    assert 0.74 < roc_auc_score(p["outcome"], p["suspicion"]) < 0.82
+    assert 0.62 < roc_auc_score(p["outcome"], p["target_volume_cm3"]) < 0.76
+    assert p["suspicion"].value_counts(normalize=True).between(0.1, 0.3).all()
+    # grade follows the latent risk; age too; location only weakly
+    assert spearmanr(sarcoma["latent_risk"], sarcoma["grade"])[0] > 0.4
     assert spearmanr(p["latent_risk"], p["age"])[0] > 0.2
-    assert p.loc[p.smoking.eq("current"), "latent_risk"].mean() > p.loc[p.smoking.eq("never"), "latent_risk"].mean()
+    by_site = p.groupby("location")["outcome"].mean()
+    assert by_site["lower limb"] > by_site["trunk"] and by_site.max() - by_site.min() < 0.2
     genes = draw_genes(p, rng)
     r = genes.drop(columns="case_id").corrwith(p["heterogeneity"], method="spearman")
     assert r[list(GENE_MODULE)].between(0.45, 0.8).all()
@@ -326,3 +410,19 @@ def test_planted_effects_visible_with_plain_pyradiomics(demo_manifest):
     assert auc.max() >= 0.75, auc.sort_values().tail()
     assert auc.max() <= 0.95, auc.sort_values().tail()  # a lesson, not a giveaway
     assert (p_site < 0.01).mean() >= 0.10, p_site.sort_values().head()
+    # the comparators: the radiologist's score and size carry signal, less than the best feature
+    auc_suspicion = roc_auc_score(y, rows["suspicion"])
+    assert 0.7 <= auc_suspicion < auc.max(), auc_suspicion
+    assert 0.6 <= roc_auc_score(y, rows["diameter_mm"]) < auc.max()
+
+
+def test_an_old_demo_folder_is_regenerated(tmp_path):
+    """A cohort cached by radnb before the sarcoma scenario (lung-style columns) is replaced."""
+    from radnb.datasets import load_demo_cohort
+
+    old = tmp_path / "demo_cohort-n4-s2-seed0"
+    old.mkdir()
+    (old / "manifest.csv").write_text("case_id,image,mask,outcome,smoking,stage\n", encoding="utf-8")
+    manifest = load_demo_cohort(tmp_path, n_patients=4, n_sites=2)
+    assert {"suspicion", "diameter_mm", "location"} <= set(manifest.columns)
+    assert "smoking" not in manifest.columns and manifest["case_id"].nunique() == 4

@@ -39,7 +39,7 @@ def demo(data_home, tmp_path_factory):
         out["keep"] = keep
         feats = both[both.reader == 1].reset_index(drop=True)
         out["features"] = feats
-        radnb.stats.table_one(feats, groupby="outcome", columns=["age", "sex", "stage"])
+        radnb.stats.table_one(feats, groupby="outcome", columns=["age", "sex", "location", "suspicion"])
         model = radnb.stats.radscore_model(feats, "outcome", columns=keep.robust_features_[:30],
                                            harmonize="site", outer_cv=3, inner_cv=3)
         out["model"] = model

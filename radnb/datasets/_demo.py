@@ -1,11 +1,16 @@
 """radnb's synthetic multi-centre CT demo cohort (:func:`make_demo_cohort`).
 
-A cohort with known ground truth, so every tutorial can show a real lesson and
-check it: planted outcome signal (texture heterogeneity, necrotic core, margin
-irregularity, all driven by one latent risk), site effects that confound
-features until harmonised (noise, blur, HU calibration, voxel spacing, case
-mix), a test-retest subset, a second reader, a gene-expression table and a
-DICOM copy of one patient. The model is documented in ``docs/demo-cohort.md``;
+The scenario: deep soft-tissue masses of the limbs and trunk wall on
+contrast-enhanced CT (venous phase), consecutive patients of a sarcoma referral
+network, histopathology as the reference standard; does radiomics separate
+soft-tissue sarcoma from benign soft-tissue tumours beyond the radiologist's
+suspicion score and lesion size? A cohort with known ground truth, so every
+tutorial can show a real lesson and check it: planted outcome signal (texture
+heterogeneity, necrotic core, margin irregularity, all driven by one latent
+risk), site effects that confound features until harmonised (reconstruction
+kernel, slice thickness, tube voltage, contrast timing, case mix), a
+test-retest subset, a second reader, a gene-expression table and a DICOM copy
+of one patient. The model is documented in ``docs/demo-cohort.md``;
 the drawing lives in :mod:`radnb.datasets._demo_clinical` and :mod:`radnb.datasets._demo_image`.
 """
 from __future__ import annotations
@@ -19,13 +24,17 @@ from radnb._utils.validation import check_range
 __all__ = ["make_demo_cohort", "RETEST_FRACTION"]
 
 RETEST_FRACTION = 0.25
-_CLINICAL = ["outcome", "time", "event", "age", "sex", "smoking", "stage"]
+_PROTOCOL = ["kvp", "kernel", "slice_mm"]
+_CLINICAL = ["outcome", "age", "sex", "location", "suspicion", "diameter_mm", "diagnosis_year",
+             "stage", "grade", "time", "event"]
 _TRUTH = [
     "case_id", "site", "latent_risk", "heterogeneity", "necrosis", "irregularity", "outcome",
+    "location", "metastatic",
 ]
 _DICOM_DIR = "dicom"
 _ROI = "GTV"
-_SITE_TRUTH = ["noise_hu", "fwhm_xy", "fwhm_z", "hu_scale", "hu_offset", "risk_shift"]
+_SITE_TRUTH = ["role", "kernel", "kvp", "delay_s", "noise_hu", "noise_grain", "fwhm_xy", "fwhm_z",
+               "hu_offset", "risk_shift"]
 
 
 def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: int = 0):
@@ -54,8 +63,11 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     pandas.DataFrame
         The manifest as :func:`radnb.cohort.load_manifest` returns it: one row per
         (``case_id``, ``timepoint``, ``reader``) with absolute ``image`` / ``mask``
-        paths, ``label``, ``site``, ``modality`` and the clinical columns
-        ``outcome``, ``time``, ``event``, ``age``, ``sex``, ``smoking``, ``stage``.
+        paths, ``label``, ``site``, ``modality``, the site's protocol ``kvp``,
+        ``kernel``, ``slice_mm`` and the clinical columns ``outcome`` (1 =
+        sarcoma), ``age``, ``sex``, ``location``, ``suspicion`` (1-5),
+        ``diameter_mm``, ``diagnosis_year`` and, for sarcomas only, ``stage``,
+        ``grade``, ``time`` and ``event`` (sarcoma-specific survival).
 
     Examples
     --------
@@ -69,8 +81,9 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     """
     import pandas as pd
 
-    from radnb.datasets._demo_clinical import draw_genes, draw_immune, draw_patients, site_table
-    from radnb.datasets._demo_image import render_case
+    from radnb.datasets._demo_clinical import (ajcc_stage, draw_genes, draw_immune,
+                                               draw_patients, site_table)
+    from radnb.datasets._demo_image import longest_axial_diameter, render_case
     from radnb.cohort import load_manifest
 
     n_patients = _check_int("n_patients", n_patients, 4, 9999)
@@ -95,6 +108,9 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
         case = render_case(patient, site, case_rng, retest=bool(retest[i]))
         origin = _origin(case_rng, case["spacing"], next(iter(case["images"].values())).shape)
         cid = patient["case_id"]
+        patient["diameter_mm"] = longest_axial_diameter(case["masks"][(1, 1)], case["spacing"])
+        patient["stage"] = ajcc_stage([patient["diameter_mm"]], [patient["grade"]],
+                                      [patient["metastatic"]])[0]
         for tp, arr in case["images"].items():
             image_rel = f"images/{cid}_t{tp}.nii.gz"
             _write(arr, case["spacing"], origin, directory / image_rel)
@@ -104,12 +120,13 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
                 rows.append({
                     "case_id": cid, "image": image_rel, "mask": mask_rel, "label": 1,
                     "reader": reader, "timepoint": tp, "site": patient["site"], "modality": "CT",
+                    "kvp": site["kvp"], "kernel": site["kernel"], "slice_mm": site["slice_mm"],
                     **{c: patient[c] for c in _CLINICAL},
                 })
         if i == 0:  # the first patient also as DICOM (CT series, RTSTRUCT, SEG)
             dicom_rows = _write_dicom(
                 directory, [r for r in rows if r["case_id"] == cid and r["timepoint"] == 1],
-                case, origin, seed,
+                case, origin, seed, site,
             )
         truth_rows.append({
             **{c: patient[c] for c in _TRUTH}, **case["truth"],
@@ -128,6 +145,20 @@ def make_demo_cohort(directory, n_patients: int = 120, n_sites: int = 3, seed: i
     immune.to_csv(directory / "immune.csv", index=False, float_format="%.4f")
     immune_genes.to_csv(directory / "immune_genes.csv", index=False, float_format="%.3f")
     return load_manifest(directory / "manifest.csv")
+
+
+def _add_protocol_tags(series: Path, site: dict, delay_s: float):
+    """Tags a real CT header carries about the protocol: kVp, kernel, contrast."""
+    import pydicom
+
+    for path in sorted(series.glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.KVP = str(site["kvp"])
+        ds.ConvolutionKernel = site["kernel"].upper()
+        ds.ContrastBolusAgent = "iodinated contrast, venous phase"
+        ds.ContrastBolusRoute = "IV"
+        ds.ImageComments = f"scan {delay_s:.0f} s after contrast injection"
+        ds.save_as(path)
 
 
 def _check_int(name, value, low, high):
@@ -158,7 +189,7 @@ def _write(arr, spacing, origin, path: Path):
     sitk.WriteImage(_to_image(arr, spacing, origin), str(path), True)
 
 
-def _write_dicom(directory: Path, rows: list[dict], case: dict, origin, seed: int):
+def _write_dicom(directory: Path, rows: list[dict], case: dict, origin, seed: int, site: dict):
     """Write a case's first scan as DICOM: CT series, one RTSTRUCT per reader, a SEG.
 
     Returns the rows of ``dicom_manifest.csv`` (paths relative to ``directory``).
@@ -169,7 +200,9 @@ def _write_dicom(directory: Path, rows: list[dict], case: dict, origin, seed: in
     folder = directory / _DICOM_DIR / cid
     series = folder / "ct"
     write_dicom_series(_to_image(case["images"][1], case["spacing"], origin), series,
-                       patient_id=cid, series_description="radnb demo CT", seed=seed)
+                       patient_id=cid, series_description="radnb demo CT venous phase",
+                       seed=seed)
+    _add_protocol_tags(series, site, case["truth"]["delay_s"])
     out = []
     for row in rows:
         mask = _to_image(case["masks"][(1, row["reader"])], case["spacing"], origin)
