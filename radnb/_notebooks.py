@@ -183,7 +183,7 @@ def update_catalogue(source, po_path=None, language: str = "zh") -> list[str]:
 
     A translation is kept when its cell's English source is unchanged (a cell whose id changed
     keeps it too). When the English changed, the old translation stays as a *fuzzy* entry with
-    the previous English (``#| msgid``), so the translator sees what changed; fuzzy and empty
+    the previous English in a ``#. previous English:`` comment, so the translator sees what changed; fuzzy and empty
     entries count as untranslated. Entries of deleted cells are kept as obsolete (``#~``).
 
     Parameters
@@ -223,15 +223,14 @@ def update_catalogue(source, po_path=None, language: str = "zh") -> list[str]:
         same = old.get(src, context=cid) if old is not None else None
         same = same if _translated(same) else by_id.get(src)
         if same is not None:
-            new.add(src, same.string, context=cid, auto_comments=same.auto_comments,
-                    user_comments=same.user_comments)
+            new.add(src, same.string, context=cid, user_comments=same.user_comments)
             used.add(same.context)
             continue
         todo.append(cid)
         prev = by_context.get(cid)
         if prev is not None and prev.string:  # the English changed: keep the old text as a hint
             new.add(src, prev.string, context=cid, flags=("fuzzy",),
-                    previous_id=prev.previous_id or prev.id, user_comments=prev.user_comments)
+                    auto_comments=[f"previous English: {prev.id}"])
             used.add(cid)
         else:
             new.add(src, "", context=cid)
@@ -245,7 +244,11 @@ def update_catalogue(source, po_path=None, language: str = "zh") -> list[str]:
 
     po_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(po_path, "wb") as fh:
-        write_po(fh, new, width=0, sort_output=False, include_previous=True)
+        for message in new:  # Babel guesses 'python-format' from a '%' in prose: not format strings
+            message.flags.discard("python-format")
+        # Babel folds a multi-line previous msgid ('#| msgid') into invalid lines, so the previous
+        # English is written as a '#.' comment instead (dropped once the translation is current)
+        write_po(fh, new, width=0, sort_output=False, include_previous=False)
     return todo
 
 

@@ -152,6 +152,7 @@ def test_update_keeps_translations_and_flags_changed_cells(tmp_path):
     nbformat.write(nb, source)
     assert update_catalogue(source, po) == [ids[2]]  # changed English: listed again
     text = po.read_text(encoding="utf-8")
-    assert "#, fuzzy" in text and '#| msgid "Old text"' in text and 'msgstr "旧文本"' in text
+    assert "#, fuzzy" in text and "#. previous English: Old text" in text and 'msgstr "旧文本"' in text
+    assert "\n#|" not in text  # Babel writes a multi-line previous msgid as invalid PO
     assert build_translation("zh", root=tmp_path) == {"01_x.ipynb": [ids[2]]}
     assert translation_problems("zh", root=tmp_path)[0].startswith(f"01_x.ipynb: markdown cell {ids[2]}")
