@@ -13,7 +13,10 @@ Measured (wall clock, same settings and same number of processes):
 * incremental_ratio: adding one feature class to a fully cached run / that
   class's own extraction (all image types, empty cache).
 * local_efficiency: t(1 local process) / (2 x t(2 local processes)): 1.0 is
-  the hardware limit on 2 cores (half the one-process time).
+  the hardware limit on 2 cores (half the one-process time). The one-process
+  run is serial: SimpleITK and BLAS limited to one thread, as in each worker,
+  so that it measures one core's work (with their default threads it would
+  already use part of the second core).
 * dask_efficiency: t(1 local process) / (2 x t(Dask LocalCluster, 2 workers
   x 1 thread)).
 
@@ -119,7 +122,7 @@ def main(argv=None):
           f"{extra} alone: {t_only:.1f} s", flush=True)
 
     # 5. parallel efficiency: 1 process, 2 processes, Dask 2 workers (demo rows + samples)
-    t1 = _api(cases, params, work / "c1", n_jobs=1)
+    t1 = _serial(cases, params, work / "c1")
     t2 = _api(cases, params, work / "c2", n_jobs=2)
     from distributed import Client, LocalCluster
 
@@ -164,6 +167,20 @@ def _api(cases, params, cache, n_jobs) -> float:
     start = time.perf_counter()
     extract_features(cases, params=params, cache_dir=cache, n_jobs=n_jobs, progress=False)
     return time.perf_counter() - start
+
+
+def _serial(cases, params, cache) -> float:
+    """One process on one core: SimpleITK and BLAS limited to one thread, like a worker."""
+    import SimpleITK as sitk
+    from threadpoolctl import threadpool_limits
+
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
+    try:
+        with threadpool_limits(1):
+            return _api(cases, params, cache, n_jobs=1)
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
 
 
 def _same_values(pyr_csv, radnb_parquet) -> str:
