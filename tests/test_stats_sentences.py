@@ -71,3 +71,30 @@ def test_describe_auc_direction_matches_roc(rng):
 def test_sentence_helpers_reject_bad_input(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def test_sentences_speak_chinese_with_the_same_numbers():
+    import radnb
+
+    english = [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
+               stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
+               stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]
+    radnb.set_language("zh")
+    try:
+        screen = stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites")
+        compare = stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3)
+        auc = stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")
+        shaky = stats.describe_auc(0.55, "Sphericity", ci=(0.45, 0.65))
+        q = stats.interpret_p(0.02, "x", label="q")
+    finally:
+        radnb.set_language(None)
+    assert screen.startswith("3 个特征中有 2 个") and "错误发现率" in screen and "中心" in screen
+    assert "其余 1 个" in screen and "1 个无法检验" in screen and screen.endswith("。")
+    assert compare.startswith("AUC 0.70（使用 ComBat）vs 0.75（影像组学评分）") and "0.05" in compare
+    assert "p = 0.300：在 5% 水平上没有证据表明" in compare
+    assert auc.startswith("GLCM Idm 的值越低越倾向于恶性") and "95% 置信区间 0.21-0.39" in auc
+    assert "方向" in shaky and "结局" in shaky
+    assert q.startswith("q = 0.020：在错误发现率 5% 下有证据表明")
+    assert english == [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
+                       stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
+                       stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]
