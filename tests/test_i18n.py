@@ -315,3 +315,22 @@ def test_jupyterlab_offers_chinese():
 
     packs = get_language_packs("en")[0]
     assert "zh_CN" in packs, "install jupyterlab-language-pack-zh-CN (a radnb dependency)"
+
+
+def test_extraction_settings_calibration_and_interval_messages_speak_chinese():
+    import numpy as np
+
+    from radnb.evaluate import calibration
+    from radnb.extract import load_params
+
+    radnb.set_language("zh")
+    with pytest.raises(ValueError, match="params 必须是预设名称.*'ct'"):
+        load_params("settings.txt")
+    with pytest.raises(ValueError, match="params 中有未知的部分"):
+        load_params({"featureClass": {}, "settngs": {}})
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1])
+    with pytest.warns(FutureWarning, match="alpha= 已被 confidence= 取代.*confidence=0.9"):
+        calibration(y, np.linspace(0.2, 0.8, 8), n_bins=2, alpha=0.1)
+    with pytest.warns(UserWarning, match="结局只有一个类别"):
+        summary = calibration(np.zeros(8, int), np.linspace(0.2, 0.8, 8), n_bins=2).summary
+    assert summary.set_index("measure").loc["slope", "note"] == "结局只有一个类别，因此没有有限的估计值"
