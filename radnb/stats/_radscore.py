@@ -188,14 +188,14 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
         oof = pd.DataFrame({"outcome": y, "fold": -1, "probability": np.nan,
                             "radscore": np.nan}, index=X.index)
         rows, chosen = [], []
-        for k, (tr, te) in enumerate(outer.split(X, y)):
-            est = search.fit(X.iloc[tr], y[tr]).best_estimator_
+        for k, (train, te) in enumerate(outer.split(X, y)):
+            est = search.fit(X.iloc[train], y[train]).best_estimator_
             prob = est.predict_proba(X.iloc[te])[:, 1]
             oof.iloc[te, 1:] = np.column_stack([np.full(len(te), k), prob,
                                                 est.decision_function(X.iloc[te])])
             names = _selected(est)
             chosen.extend(names)
-            rows.append({"fold": k, "n_train": len(tr), "n_test": len(te),
+            rows.append({"fold": k, "n_train": len(train), "n_test": len(te),
                          "AUC": roc_auc_score(y[te], prob), "C": search.best_params_["model__C"],
                          "n_selected": len(names),
                          "n_features_dropped": len(_dropped(est))})
