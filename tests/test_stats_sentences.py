@@ -98,3 +98,20 @@ def test_sentences_speak_chinese_with_the_same_numbers():
     assert english == [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
                        stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
                        stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]
+
+
+def test_the_tutorials_phrases_read_in_chinese_any_other_text_as_given():
+    import radnb
+
+    english = stats.interpret_p(0.2, "Idm differs between benign and malignant lesions")
+    radnb.set_language("zh")
+    try:
+        known = stats.interpret_p(0.2, "Idm differs between benign and malignant lesions")
+        other = stats.interpret_p(0.2, "Idm rises after treatment")
+        names = stats.compare_values(0.8, 0.7, "early_fusion", "the Rad-score")
+    finally:
+        radnb.set_language(None)
+    assert english.startswith("p = 0.200: no evidence at the 5% level that Idm differs between benign")
+    assert "没有证据表明 Idm 在良性与恶性病灶之间存在差异" in known
+    assert "没有证据表明 Idm rises after treatment；" in other  # unknown text is printed as given
+    assert names.startswith("AUC 0.80（early_fusion）vs 0.70（影像组学评分）：early_fusion更高")

@@ -7,6 +7,7 @@ import pandas as pd
 from radnb._utils.formatting import format_p
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
+from radnb.stats._phrases import known_phrase
 
 __all__ = ["interpret_p", "bootstrap_optimism"]
 
@@ -57,6 +58,7 @@ def interpret_p(p, what, *, alpha=0.05, label="p"):
     if not isinstance(what, str) or not what.strip():
         raise ValueError(tr("what must describe the tested question, e.g. "
                             "'age differs between benign and malignant lesions'."))
+    what = known_phrase(what)  # a phrase of the tutorials reads in the current language
     if not isinstance(label, str) or not label.strip():
         raise ValueError(tr("label must be the name printed before the value, such as 'p' or 'q'; "
                             "got {value!r}.").format(value=label))

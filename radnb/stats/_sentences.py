@@ -8,24 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import N_, get_language, translate_finished
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
+from radnb.stats._phrases import known_phrase as _phrase
 from radnb.stats._reporting import interpret_p
 
 __all__ = ["describe_screen", "compare_values", "describe_auc"]
-
-# Words the tutorials pass to these helpers (the code cells are the same in both languages):
-# in Chinese they are translated like radnb's own messages; any other text is printed as given.
-_PHRASES = (
-    N_("features"), N_("deep features"), N_("feature-gene pairs"), N_("gene sets"),
-    N_("differ between sites"), N_("differ between the two outcome groups"),
-    N_("are correlated"), N_("gather at one end of the ranking"),
-    N_("the outcome"), N_("malignancy"), N_("separation |AUC - 0.5|"),
-    N_("median inter-reader ICC"), N_("with ComBat"), N_("without ComBat"),
-    N_("with ComBat in each fold"), N_("after ComBat"), N_("before ComBat"),
-    N_("the Rad-score"), N_("the autoencoder"), N_("the random network"), N_("size + age"),
-)
 
 
 def _text(name, value):
@@ -33,11 +21,6 @@ def _text(name, value):
         raise ValueError(tr("{name} must be a short non-empty text; got {value!r}.").format(
             name=name, value=value))
     return value.strip()
-
-
-def _phrase(text):
-    """``text`` in the current language when radnb knows it (English stays as given)."""
-    return text if get_language() == "en" else translate_finished(text)
 
 
 def describe_screen(q, what, *, items="features", fdr=0.05):
