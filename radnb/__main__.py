@@ -63,49 +63,49 @@ def _one_line(exc) -> str:
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="radnb", description="radnb: radiomics research toolkit (see the tutorials in notebooks/)."
+        prog="radnb", description=tr("radnb: radiomics research toolkit (see the tutorials in notebooks/).")
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
-                        help="show Python tracebacks (for bug reports)")
+                        help=tr("show Python tracebacks (for bug reports)"))
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ext = sub.add_parser("extract", parents=[common], help="extract pyradiomics features for a manifest (cached, parallel)",
-                         description="Extract features for every row of MANIFEST. Results are cached, so "
-                                     "re-running after an interruption only computes unfinished cases.")
-    ext.add_argument("manifest", help="manifest CSV/Excel (columns case_id, image, mask, ...)")
+    ext = sub.add_parser("extract", parents=[common], help=tr("extract pyradiomics features for a manifest (cached, parallel)"),
+                         description=tr("Extract features for every row of MANIFEST. Results are cached, so "
+                                     "re-running after an interruption only computes unfinished cases."))
+    ext.add_argument("manifest", help=tr("manifest CSV/Excel (columns case_id, image, mask, ...)"))
     ext.add_argument("--params", "-p", default="ct",
-                     help="preset (ct, ct-full, mr, mr-full, pet, ibsi) or pyradiomics YAML file (default: ct)")
+                     help=tr("preset (ct, ct-full, mr, mr-full, pet, ibsi) or pyradiomics YAML file (default: ct)"))
     ext.add_argument("--out", "-o", default="features.parquet",
-                     help="output table, .parquet or .csv (default: features.parquet); failures go to "
-                          "<out>_errors.csv")
-    ext.add_argument("--jobs", "-j", type=int, default=-1, help="worker processes, -1 = all cores")
-    ext.add_argument("--cache", default=None, help="cache folder (default: <data home>/cache)")
+                     help=tr("output table, .parquet or .csv (default: features.parquet); failures go to "
+                          "<out>_errors.csv"))
+    ext.add_argument("--jobs", "-j", type=int, default=-1, help=tr("worker processes, -1 = all cores"))
+    ext.add_argument("--cache", default=None, help=tr("cache folder (default: <data home>/cache)"))
     ext.add_argument("--time-limit", type=float, default=3600,
-                     help="seconds one case may take before it becomes an error row (default 3600)")
-    ext.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+                     help=tr("seconds one case may take before it becomes an error row (default 3600)"))
+    ext.add_argument("--no-progress", action="store_true", help=tr("hide the progress bar"))
     ext.set_defaults(func=_extract)
 
-    demo = sub.add_parser("demo", parents=[common], help="generate (once) the synthetic demo cohort and print where it is")
-    demo.add_argument("--dir", default=None, help="data home (default: RADNB_DATA or ~/radnb_data)")
+    demo = sub.add_parser("demo", parents=[common], help=tr("generate (once) the synthetic demo cohort and print where it is"))
+    demo.add_argument("--dir", default=None, help=tr("data home (default: RADNB_DATA or ~/radnb_data)"))
     demo.add_argument("--n-patients", type=_patients, default=120,
-                      help="number of patients, 4 to 9999 (default 120)")
+                      help=tr("number of patients, 4 to 9999 (default 120)"))
     demo.set_defaults(func=_demo)
 
-    nbs = sub.add_parser("notebooks", parents=[common], help="run every tutorial notebook and report time and status")
-    nbs.add_argument("--html", default=None, help="also write the executed notebooks as HTML here")
-    nbs.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    nbs = sub.add_parser("notebooks", parents=[common], help=tr("run every tutorial notebook and report time and status"))
+    nbs.add_argument("--html", default=None, help=tr("also write the executed notebooks as HTML here"))
+    nbs.add_argument("--timeout", type=int, default=600, help=tr("seconds allowed per cell (default 600)"))
     nbs.add_argument("--folder", default=None,
-                     help="notebook folder (default: both languages, notebooks/en/ and notebooks/zh/)")
+                     help=tr("notebook folder (default: both languages, notebooks/en/ and notebooks/zh/)"))
     nbs.set_defaults(func=_notebooks)
 
-    trans = sub.add_parser("translate", parents=[common], help="keep the Chinese tutorials in step with the English ones",
-                        description="update: refresh notebooks/locale/<lang>/*.po from notebooks/en/ and list "
+    trans = sub.add_parser("translate", parents=[common], help=tr("keep the Chinese tutorials in step with the English ones"),
+                        description=tr("update: refresh notebooks/locale/<lang>/*.po from notebooks/en/ and list "
                                     "the cells to translate; build: write notebooks/<lang>/ from en + "
-                                    "catalogues; check: list untranslated or out-of-date notebooks.")
+                                    "catalogues; check: list untranslated or out-of-date notebooks."))
     trans.add_argument("action", choices=("update", "build", "check"))
-    trans.add_argument("--language", default="zh", help="target language (default zh)")
+    trans.add_argument("--language", default="zh", help=tr("target language (default zh)"))
     trans.set_defaults(func=_translate)
     return parser
 
