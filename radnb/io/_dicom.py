@@ -71,8 +71,9 @@ def describe_series(series: dict[str, list[str]]) -> str:
     lines = []
     for uid, files in series.items():
         h = read_header(files[0])
-        desc = str(h.get("SeriesDescription", "")) or "(no description)"
-        lines.append(f"  {uid}  {h.get('Modality', '?')}  {desc!r}  {len(files)} slices")
+        desc = str(h.get("SeriesDescription", "")) or tr("(no description)")
+        lines.append("  " + tr("{uid}  {modality}  {description!r}  {n} slices").format(
+            uid=uid, modality=h.get("Modality", "?"), description=desc, n=len(files)))
     return "\n".join(lines)
 
 
