@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["main"]
 
 
@@ -42,13 +44,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"radnb {args.command}: interrupted", file=sys.stderr)
+        print(tr("radnb {command}: interrupted").format(command=args.command), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback with --debug
         if args.debug:
             raise
-        print(f"radnb {args.command}: {_one_line(exc)} (run with --debug for the full traceback)",
-              file=sys.stderr)
+        print(tr("radnb {command}: {error} (run with --debug for the full traceback)").format(
+            command=args.command, error=_one_line(exc)), file=sys.stderr)
         return 1
 
 
@@ -61,50 +63,50 @@ def _one_line(exc) -> str:
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="radnb", description="radnb: radiomics research toolkit (see the tutorials in notebooks/)."
+        prog="radnb", description=tr("radnb: radiomics research toolkit (see the tutorials in notebooks/).")
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
-                        help="show Python tracebacks (for bug reports)")
+                        help=tr("show Python tracebacks (for bug reports)"))
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ext = sub.add_parser("extract", parents=[common], help="extract pyradiomics features for a manifest (cached, parallel)",
-                         description="Extract features for every row of MANIFEST. Results are cached, so "
-                                     "re-running after an interruption only computes unfinished cases.")
-    ext.add_argument("manifest", help="manifest CSV/Excel (columns case_id, image, mask, ...)")
+    ext = sub.add_parser("extract", parents=[common], help=tr("extract pyradiomics features for a manifest (cached, parallel)"),
+                         description=tr("Extract features for every row of MANIFEST. Results are cached, so "
+                                     "re-running after an interruption only computes unfinished cases."))
+    ext.add_argument("manifest", help=tr("manifest CSV/Excel (columns case_id, image, mask, ...)"))
     ext.add_argument("--params", "-p", default="ct",
-                     help="preset (ct, ct-full, mr, mr-full, pet, ibsi) or pyradiomics YAML file (default: ct)")
+                     help=tr("preset (ct, ct-full, mr, mr-full, pet, ibsi) or pyradiomics YAML file (default: ct)"))
     ext.add_argument("--out", "-o", default="features.parquet",
-                     help="output table, .parquet or .csv (default: features.parquet); failures go to "
-                          "<out>_errors.csv")
-    ext.add_argument("--jobs", "-j", type=int, default=-1, help="worker processes, -1 = all cores")
-    ext.add_argument("--cache", default=None, help="cache folder (default: <data home>/cache)")
+                     help=tr("output table, .parquet or .csv (default: features.parquet); failures go to "
+                          "<out>_errors.csv"))
+    ext.add_argument("--jobs", "-j", type=int, default=-1, help=tr("worker processes, -1 = all cores"))
+    ext.add_argument("--cache", default=None, help=tr("cache folder (default: <data home>/cache)"))
     ext.add_argument("--time-limit", type=float, default=3600,
-                     help="seconds one case may take before it becomes an error row (default 3600)")
-    ext.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+                     help=tr("seconds one case may take before it becomes an error row (default 3600)"))
+    ext.add_argument("--no-progress", action="store_true", help=tr("hide the progress bar"))
     ext.set_defaults(func=_extract)
 
-    demo = sub.add_parser("demo", parents=[common], help="generate (once) the synthetic demo cohort and print where it is")
-    demo.add_argument("--dir", default=None, help="data home (default: RADNB_DATA or ~/radnb_data)")
+    demo = sub.add_parser("demo", parents=[common], help=tr("generate (once) the synthetic demo cohort and print where it is"))
+    demo.add_argument("--dir", default=None, help=tr("data home (default: RADNB_DATA or ~/radnb_data)"))
     demo.add_argument("--n-patients", type=_patients, default=120,
-                      help="number of patients, 4 to 9999 (default 120)")
+                      help=tr("number of patients, 4 to 9999 (default 120)"))
     demo.set_defaults(func=_demo)
 
-    nbs = sub.add_parser("notebooks", parents=[common], help="run every tutorial notebook and report time and status")
-    nbs.add_argument("--html", default=None, help="also write the executed notebooks as HTML here")
-    nbs.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    nbs = sub.add_parser("notebooks", parents=[common], help=tr("run every tutorial notebook and report time and status"))
+    nbs.add_argument("--html", default=None, help=tr("also write the executed notebooks as HTML here"))
+    nbs.add_argument("--timeout", type=int, default=600, help=tr("seconds allowed per cell (default 600)"))
     nbs.add_argument("--folder", default=None,
-                     help="notebook folder (default: both languages, notebooks/en/ and notebooks/zh/)")
+                     help=tr("notebook folder (default: both languages, notebooks/en/ and notebooks/zh/)"))
     nbs.set_defaults(func=_notebooks)
 
-    tr = sub.add_parser("translate", parents=[common], help="keep the Chinese tutorials in step with the English ones",
-                        description="update: refresh notebooks/locale/<lang>/*.po from notebooks/en/ and list "
+    trans = sub.add_parser("translate", parents=[common], help=tr("keep the Chinese tutorials in step with the English ones"),
+                        description=tr("update: refresh notebooks/locale/<lang>/*.po from notebooks/en/ and list "
                                     "the cells to translate; build: write notebooks/<lang>/ from en + "
-                                    "catalogues; check: list untranslated or out-of-date notebooks.")
-    tr.add_argument("action", choices=("update", "build", "check"))
-    tr.add_argument("--language", default="zh", help="target language (default zh)")
-    tr.set_defaults(func=_translate)
+                                    "catalogues; check: list untranslated or out-of-date notebooks."))
+    trans.add_argument("action", choices=("update", "build", "check"))
+    trans.add_argument("--language", default="zh", help=tr("target language (default zh)"))
+    trans.set_defaults(func=_translate)
     return parser
 
 
@@ -112,11 +114,12 @@ def _patients(text) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr("must be a whole number; got {value!r}").format(
+            value=text)) from None
     if not 4 <= n <= 9999:
-        raise argparse.ArgumentTypeError(
-            f"must be between 4 and 9999 (the demo spreads patients over sites and outcome "
-            f"groups); got {n}")
+        raise argparse.ArgumentTypeError(tr(
+            "must be between 4 and 9999 (the demo spreads patients over sites and outcome "
+            "groups); got {n}").format(n=n))
     return n
 
 
@@ -128,7 +131,8 @@ def _extract(args) -> int:
     out = Path(args.out)
     err_path = out.with_name(out.stem + "_errors.csv")
     if out.suffix.lower() not in (".parquet", ".csv"):
-        print(f"radnb extract: --out must end in .parquet or .csv; got {str(out)!r}", file=sys.stderr)
+        print(tr("radnb extract: --out must end in .parquet or .csv; got {path!r}").format(
+            path=str(out)), file=sys.stderr)
         return 2
     try:  # before any work: an hour of extraction must not end in "cannot write"
         check_writable(out, what="--out")
@@ -137,20 +141,21 @@ def _extract(args) -> int:
         return 2
     path = Path(args.manifest)
     if path.is_file() and path.stat().st_size == 0:
-        print(f"radnb extract: manifest {args.manifest!r} is empty; it needs a header row "
-              "(case_id,image,mask) and one row per image + mask pair", file=sys.stderr)
+        print(tr("radnb extract: manifest {path!r} is empty; it needs a header row "
+                 "(case_id,image,mask) and one row per image + mask pair").format(
+            path=args.manifest), file=sys.stderr)
         return 2
     try:
         manifest = load_manifest(args.manifest)
     except Exception as exc:  # noqa: BLE001 - a user error: one line
         if args.debug:
             raise
-        print(f"radnb extract: cannot read manifest {args.manifest!r}: {_one_line(exc)}",
-              file=sys.stderr)
+        print(tr("radnb extract: cannot read manifest {path!r}: {error}").format(
+            path=args.manifest, error=_one_line(exc)), file=sys.stderr)
         return 2
     if len(manifest) == 0:
-        print(f"radnb extract: manifest {args.manifest!r} has no rows; add one row per image + mask "
-              "pair", file=sys.stderr)
+        print(tr("radnb extract: manifest {path!r} has no rows; add one row per image + mask "
+                 "pair").format(path=args.manifest), file=sys.stderr)
         return 2
     import warnings
 
@@ -163,29 +168,31 @@ def _extract(args) -> int:
         except ExtractionInterrupted as stop:
             part = stop.partial
             _write(part, out, err_path)
-            print(f"radnb extract: interrupted; {len(part.features)} finished rows written to "
-                  f"{out}, {len(part.errors)} failed"
-                  + (f" (see {err_path})" if len(part.errors) else "")
-                  + f", {stop.not_run} not run; run the same command again to finish (finished "
-                  "cases come from the cache)", file=sys.stderr)
+            print(tr("radnb extract: interrupted; {done} finished rows written to {out}, "
+                     "{failed} failed{see}, {not_run} not run; run the same command again to "
+                     "finish (finished cases come from the cache)").format(
+                done=len(part.features), out=out, failed=len(part.errors),
+                see=tr(" (see {path})").format(path=err_path) if len(part.errors) else "",
+                not_run=stop.not_run), file=sys.stderr)
             return 130
         except (OSError, ValueError, TypeError) as exc:
             if args.debug:
                 raise
-            print(f"radnb extract: {_one_line(exc)}", file=sys.stderr)
+            print(tr("radnb extract: {error}").format(error=_one_line(exc)), file=sys.stderr)
             return 2
     _write(result, out, err_path)
     s = result.cache_stats
-    print(f"extracted {len(result.features)} of {len(manifest)} rows, {len(result.feature_names)} "
-          f"features each -> {out}")
-    print(f"cache: {s['cases_cached']} rows from cache, {s['cases_computed']} computed "
-          f"({result.seconds:.1f} s)")
+    print(tr("extracted {done} of {total} rows, {n_features} features each -> {out}").format(
+        done=len(result.features), total=len(manifest), n_features=len(result.feature_names), out=out))
+    print(tr("cache: {cached} rows from cache, {computed} computed ({seconds} s)").format(
+        cached=s["cases_cached"], computed=s["cases_computed"], seconds=f"{result.seconds:.1f}"))
     if len(result.errors):
-        print(f"{len(result.errors)} of {len(manifest)} cases FAILED (details: {err_path}):",
-              file=sys.stderr)
+        print(tr("{failed} of {total} cases FAILED (details: {path}):").format(
+            failed=len(result.errors), total=len(manifest), path=err_path), file=sys.stderr)
         for e in result.errors.head(10).itertuples():
-            print(f"  {e.case_id} (timepoint {e.timepoint}, reader {e.reader}) [{e.stage}] "
-                  f"{e.message}", file=sys.stderr)
+            print("  " + tr("{case} (timepoint {timepoint}, reader {reader}) [{stage}] {message}").format(
+                case=e.case_id, timepoint=e.timepoint, reader=e.reader, stage=e.stage,
+                message=e.message), file=sys.stderr)
         return 1
     return 0
 
@@ -212,9 +219,10 @@ def _demo(args) -> int:
 
     manifest = load_demo_cohort(args.dir, n_patients=args.n_patients)
     folder = _demo_folder(args.dir, args.n_patients, 3, 0)
-    print(f"demo cohort: {manifest.case_id.nunique()} patients, {len(manifest)} image+mask rows")
-    print(f"folder:   {folder}")
-    print(f"manifest: {folder / 'manifest.csv'}")
+    print(tr("demo cohort: {patients} patients, {rows} image+mask rows").format(
+        patients=manifest.case_id.nunique(), rows=len(manifest)))
+    print(tr("folder:   {path}").format(path=folder))
+    print(tr("manifest: {path}").format(path=folder / "manifest.csv"))
     return 0
 
 
@@ -229,7 +237,7 @@ def _notebooks(args) -> int:
         jobs = [(p, None if args.html is None else Path(args.html) / lang)
                 for lang in LANGUAGES for p in list_notebooks(language=lang)]
     if not jobs:
-        print("radnb notebooks: no NN_name.ipynb notebooks found", file=sys.stderr)
+        print(tr("radnb notebooks: no NN_name.ipynb notebooks found"), file=sys.stderr)
         return 2
     rows = []
     for path, html in jobs:
@@ -244,8 +252,8 @@ def _notebooks(args) -> int:
         rows.append((name, time.perf_counter() - start, status))
         print(f"{name:<40} {rows[-1][1]:7.1f} s  {status}", flush=True)
     failed = [r for r in rows if r[2] != "ok"]
-    print(f"{len(rows) - len(failed)} of {len(rows)} notebooks ran"
-          + (f"; HTML in {args.html}" if args.html else ""))
+    print(tr("{ok} of {total} notebooks ran").format(ok=len(rows) - len(failed), total=len(rows))
+          + (tr("; HTML in {path}").format(path=args.html) if args.html else ""))
     return 1 if failed else 0
 
 

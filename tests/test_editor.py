@@ -362,3 +362,29 @@ def test_edit_a_dicom_manifest_case_saves_a_seg_row(small_demo):
     assert row["mask"].iloc[0].endswith(".dcm")
     back = read_mask(row["mask"].iloc[0], row["image"].iloc[0], roi=row["roi"].iloc[0])
     np.testing.assert_array_equal(_arr(back), _arr(editor.mask))
+
+
+def test_status_line_tools_and_readout_speak_chinese_while_values_stay():
+    import radnb
+
+    image, _ = _lesion_image()
+    radnb.set_language("zh")
+    try:
+        editor = segment.edit(image)
+        assert editor._tool_w.options[1] == ("涂画", "brush") and editor.tool == "look"
+        assert editor._tool_w.tooltips[0] == "悬停读取数值，点击选取一个点"
+        n = editor.paint([(2, 3), (2, 30)], radius_mm=0.5)
+        assert editor.message == f"涂画：改变了 {n} 个体素"
+        assert "（可撤销：1，可重做：0）" in editor._status_msg_w.value
+        assert editor.undo() == "paint"  # the value code relies on stays English
+        assert editor.message == "已撤销：涂画"
+        editor.undo()
+        assert editor.message == "没有可撤销的操作"
+        p = editor._describe((5, 10, 12))
+        assert editor._text(p).startswith("体素 (") and "数值" in editor._text(p)
+    finally:
+        radnb.set_language(None)
+    editor = segment.edit(image)
+    n = editor.paint([(2, 3), (2, 30)], radius_mm=0.5)
+    assert editor.message == f"paint: {n} voxels changed"
+    assert "(undo: 1, redo: 0)" in editor._status_msg_w.value

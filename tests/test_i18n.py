@@ -315,3 +315,39 @@ def test_jupyterlab_offers_chinese():
 
     packs = get_language_packs("en")[0]
     assert "zh_CN" in packs, "install jupyterlab-language-pack-zh-CN (a radnb dependency)"
+
+
+def test_extraction_settings_calibration_and_interval_messages_speak_chinese():
+    import numpy as np
+
+    from radnb.evaluate import calibration
+    from radnb.extract import load_params
+
+    radnb.set_language("zh")
+    with pytest.raises(ValueError, match="params 必须是预设名称.*'ct'"):
+        load_params("settings.txt")
+    with pytest.raises(ValueError, match="params 中有未知的部分"):
+        load_params({"featureClass": {}, "settngs": {}})
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1])
+    with pytest.warns(FutureWarning, match="alpha= 已被 confidence= 取代.*confidence=0.9"):
+        calibration(y, np.linspace(0.2, 0.8, 8), n_bins=2, alpha=0.1)
+    with pytest.warns(UserWarning, match="结局只有一个类别"):
+        summary = calibration(np.zeros(8, int), np.linspace(0.2, 0.8, 8), n_bins=2).summary
+    assert summary.set_index("measure").loc["slope", "note"] == "结局只有一个类别，因此没有有限的估计值"
+
+
+def test_dicom_pet_and_command_line_messages_speak_chinese(tmp_path, capsys):
+    from radnb.__main__ import main
+    from radnb.io import read_image, read_pet_suv
+
+    radnb.set_language("zh")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="中没有找到 DICOM 图像序列"):
+        read_image(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="不存在；请传入 PET 序列文件夹"):
+        read_pet_suv(tmp_path / "nowhere")
+    assert main(["extract", "manifest.csv", "--out", "features.txt"]) == 2
+    assert "--out 必须以 .parquet 或 .csv 结尾" in capsys.readouterr().err
+    radnb.set_language("en")
+    assert main(["extract", "manifest.csv", "--out", "features.txt"]) == 2
+    assert "--out must end in .parquet or .csv; got 'features.txt'" in capsys.readouterr().err

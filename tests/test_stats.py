@@ -670,6 +670,25 @@ def test_interpret_p_never_reads_a_large_p_as_no_relation():
         stats.interpret_p(0.2, "")
 
 
+def test_interpret_p_reads_a_q_value_at_a_false_discovery_rate():
+    # q-values from statsmodels' Benjamini-Hochberg (the established implementation)
+    from statsmodels.stats.multitest import multipletests
+
+    reject, q = multipletests([0.001, 0.01, 0.04, 0.3], alpha=0.05, method="fdr_bh")[:2]
+    for called, value in zip(reject, q):
+        s = stats.interpret_p(value, "x differs", label="q")
+        assert s.startswith(f"q = {value:.3f}: ")
+        assert s.split(": ", 1)[1].startswith(
+            "evidence at a false discovery rate of 5%" if called else "no evidence at a false discovery rate of 5%")
+    assert "the q-value says nothing about how large" in stats.interpret_p(0.001, "x", label="q")
+    assert "does not show that there is no difference" in stats.interpret_p(0.4, "x", label="q")
+    assert stats.interpret_p(0.2, "x", label="log-rank p").startswith(
+        "log-rank p = 0.200: no evidence at the 5% level that x")
+    assert stats.interpret_p(0.2, "x", label="p") == stats.interpret_p(0.2, "x")
+    with pytest.raises(ValueError, match="label must be"):
+        stats.interpret_p(0.2, "x", label=" ")
+
+
 def test_bootstrap_optimism_matches_a_plain_reimplementation():
     # Harrell FE, Lee KL, Mark DB. Stat Med 1996;15:361-87 (steps as in Steyerberg, Clinical
     # Prediction Models 2019, ch. 5.3), written out directly with sklearn and statsmodels.

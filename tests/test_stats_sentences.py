@@ -71,3 +71,47 @@ def test_describe_auc_direction_matches_roc(rng):
 def test_sentence_helpers_reject_bad_input(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def test_sentences_speak_chinese_with_the_same_numbers():
+    import radnb
+
+    english = [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
+               stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
+               stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]
+    radnb.set_language("zh")
+    try:
+        screen = stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites")
+        compare = stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3)
+        auc = stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")
+        shaky = stats.describe_auc(0.55, "Sphericity", ci=(0.45, 0.65))
+        q = stats.interpret_p(0.02, "x", label="q")
+    finally:
+        radnb.set_language(None)
+    assert screen.startswith("3 个特征中有 2 个") and "错误发现率" in screen and "中心" in screen
+    assert "其余 1 个" in screen and "1 个无法检验" in screen and screen.endswith("。")
+    assert compare.startswith("AUC 0.70（使用 ComBat）vs 0.75（影像组学评分）") and "0.05" in compare
+    assert "p = 0.300：在 5% 水平上没有证据表明" in compare
+    assert auc.startswith("GLCM Idm 的值越低越倾向于恶性") and "95% 置信区间 0.21-0.39" in auc
+    assert "方向" in shaky and "结局" in shaky
+    assert q.startswith("q = 0.020：在错误发现率 5% 下有证据表明")
+    assert english == [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
+                       stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
+                       stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]
+
+
+def test_the_tutorials_phrases_read_in_chinese_any_other_text_as_given():
+    import radnb
+
+    english = stats.interpret_p(0.2, "Idm differs between benign and malignant lesions")
+    radnb.set_language("zh")
+    try:
+        known = stats.interpret_p(0.2, "Idm differs between benign and malignant lesions")
+        other = stats.interpret_p(0.2, "Idm rises after treatment")
+        names = stats.compare_values(0.8, 0.7, "early_fusion", "the Rad-score")
+    finally:
+        radnb.set_language(None)
+    assert english.startswith("p = 0.200: no evidence at the 5% level that Idm differs between benign")
+    assert "没有证据表明 Idm 在良性与恶性病灶之间存在差异" in known
+    assert "没有证据表明 Idm rises after treatment；" in other  # unknown text is printed as given
+    assert names.startswith("AUC 0.80（early_fusion）vs 0.70（影像组学评分）：early_fusion更高")

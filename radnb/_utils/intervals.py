@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import warnings
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["resolve_confidence", "ci_column", "ci_cell", "P_COLUMN"]
 
 P_COLUMN = "p-val"
@@ -18,16 +20,18 @@ P_COLUMN = "p-val"
 def resolve_confidence(confidence=0.95, alpha=None, *, func="this function"):
     """Return the confidence level from ``confidence`` or the older ``alpha`` (= 1 - level)."""
     if alpha is not None:
-        warnings.warn(
-            f"{func}: alpha= is replaced by confidence= (confidence = 1 - alpha), as in every "
-            f"radnb function; pass confidence={1 - alpha:g}.", FutureWarning, stacklevel=3)
+        warnings.warn(tr(
+            "{func}: alpha= is replaced by confidence= (confidence = 1 - alpha), as in every "
+            "radnb function; pass confidence={confidence}.").format(
+            func=func, confidence=f"{1 - alpha:g}"), FutureWarning, stacklevel=3)
         confidence = 1 - alpha
     try:
         ok = 0 < float(confidence) < 1
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}.")
+        raise ValueError(tr("confidence must be in (0, 1), e.g. 0.95; got {value!r}.").format(
+            value=confidence))
     return float(confidence)
 
 

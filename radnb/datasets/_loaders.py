@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from radnb._utils.data_home import get_data_home
+from radnb._utils.i18n import _ as tr
 
 
 PYRADIOMICS_CASES = ("brain1", "brain2", "breast1", "lung1", "lung2")
@@ -292,12 +293,12 @@ def _find_pyradiomics_folder(data_home) -> Path:
 
 
 def _missing_message(folder, name):
-    return (
-        f"pyradiomics sample file {name!r} is not in {str(folder)!r} and could not be downloaded "
-        f"(offline?). Put the ten files brain1_image.nrrd ... lung2_label.nrrd (from "
-        f"{_PYRADIOMICS_URL.format(name='')}) in that folder, or pass data_home= a folder that "
+    return tr(
+        "pyradiomics sample file {name!r} is not in {folder!r} and could not be downloaded "
+        "(offline?). Put the ten files brain1_image.nrrd ... lung2_label.nrrd (from "
+        "{url}) in that folder, or pass data_home= a folder that "
         "holds them, or set the RADNB_DATA environment variable."
-    )
+    ).format(name=name, folder=str(folder), url=_PYRADIOMICS_URL.format(name=""))
 
 
 def _download(name: str, path: Path) -> None:
@@ -312,8 +313,8 @@ def _download(name: str, path: Path) -> None:
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     if digest != _PYRADIOMICS_SHA256[name]:
         tmp.unlink(missing_ok=True)
-        raise OSError(
-            f"downloaded {name!r} has SHA-256 {digest}, expected {_PYRADIOMICS_SHA256[name]}; "
-            "the download was corrupted, try again."
-        )
+        raise OSError(tr(
+            "downloaded {name!r} has SHA-256 {digest}, expected {expected}; "
+            "the download was corrupted, try again.").format(
+            name=name, digest=digest, expected=_PYRADIOMICS_SHA256[name]))
     os.replace(tmp, path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from radnb._utils.data_home import get_data_home
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option
 
 __all__ = ["fetch_radmlbench", "fetch_ibsi_sts", "IBSI_STS_MODALITIES"]
@@ -65,8 +66,8 @@ def fetch_radmlbench(name, data_home=None):
     >>> df["Target"].value_counts()  # doctest: +SKIP
     """
     if not isinstance(name, str) or not name or "/" in name or name.endswith(".gz"):
-        raise ValueError(f"name must be a radMLBench data set name such as 'Ramella2018' "
-                         f"(without '.gz'); got {name!r}.")
+        raise ValueError(tr("name must be a radMLBench data set name such as 'Ramella2018' "
+                            "(without '.gz'); got {value!r}.").format(value=name))
     folder = get_data_home(data_home) / "radmlbench"
     path = folder / f"{name}.gz"
     if not path.exists():
@@ -80,23 +81,26 @@ def fetch_radmlbench(name, data_home=None):
 
 
 def _download_radmlbench(name, folder, path):
-    hint = (f"Put the file {path.name} into {folder} (from the radMLBench 'datasets' folder on "
-            "GitHub, aydindemircioglu/radMLBench) and call fetch_radmlbench again.")
+    hint = tr("Put the file {file} into {folder} (from the radMLBench 'datasets' folder on "
+              "GitHub, aydindemircioglu/radMLBench) and call fetch_radmlbench again.").format(
+        file=path.name, folder=folder)
     try:
         import radMLBench
     except ImportError:
-        raise FileNotFoundError(
-            f"radMLBench table {name!r} is not in {folder}, and the radmlbench package that "
-            f"downloads it is not installed (pip install radmlbench). {hint}") from None
+        raise FileNotFoundError(tr(
+            "radMLBench table {name!r} is not in {folder}, and the radmlbench package that "
+            "downloads it is not installed (pip install radmlbench). {hint}").format(
+            name=name, folder=folder, hint=hint)) from None
     known = radMLBench.listDatasets()
     if name not in known:
-        raise ValueError(f"{name!r} is not a radMLBench data set; known: {sorted(known)}.")
+        raise ValueError(tr("{name!r} is not a radMLBench data set; known: {known}.").format(
+            name=name, known=sorted(known)))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         radMLBench.loadData(name, local_cache_dir=str(folder))
     except Exception as exc:  # offline: requests/urllib errors of many kinds
-        raise FileNotFoundError(f"could not download radMLBench table {name!r} ({exc}). "
-                                f"{hint}") from None
+        raise FileNotFoundError(tr("could not download radMLBench table {name!r} ({error}). "
+                                   "{hint}").format(name=name, error=exc, hint=hint)) from None
 
 
 def fetch_ibsi_sts(modalities=("CT", "MR", "PET"), format="nifti", data_home=None, *,
@@ -166,11 +170,12 @@ def fetch_ibsi_sts(modalities=("CT", "MR", "PET"), format="nifti", data_home=Non
                              "mask": str(mask), "label": 1, "reader": 1, "timepoint": 1,
                              "site": "IBSI", "units": units[m]})
     if not rows:
-        raise FileNotFoundError(
-            f"no IBSI soft-tissue-sarcoma {format} files for {list(modalities)} in {root}. Copy "
-            f"them from {_IBSI_PAGE} (sub-folder {format}/) into {root}, keeping its layout "
-            f"(e.g. {root / 'STS_001' / ('PET_image.nii.gz' if format == 'nifti' else 'PET/image')})"
-            ", or call again with a connection to download the NIfTI files.")
+        raise FileNotFoundError(tr(
+            "no IBSI soft-tissue-sarcoma {format} files for {modalities} in {root}. Copy "
+            "them from {page} (sub-folder {format}/) into {root}, keeping its layout "
+            "(e.g. {example}), or call again with a connection to download the NIfTI files.").format(
+            format=format, modalities=list(modalities), root=root, page=_IBSI_PAGE,
+            example=root / "STS_001" / ("PET_image.nii.gz" if format == "nifti" else "PET/image")))
     manifest = pd.DataFrame(rows)
     if checksums:
         manifest["sha256"] = [_sha256(Path(p)) for p in manifest["image"]]

@@ -123,9 +123,10 @@ def calibration(y_true, prob, n_bins=10, *, alpha=None, confidence=0.95, sample=
     notes = {"intercept": "", "slope": ""}
     saturated = (p < _EPS) | (p > 1 - _EPS)
     if saturated.any():
-        msg = (f"{int(saturated.sum())} of {p.size} risks were 0 or 1 (saturated) and were clipped "
-               f"to [{_EPS:g}, 1 - {_EPS:g}] for the logistic recalibration")
-        warnings.warn(f"calibration: {msg}.", UserWarning, stacklevel=2)
+        msg = tr("{k} of {n} risks were 0 or 1 (saturated) and were clipped to [{eps}, 1 - {eps}] "
+                 "for the logistic recalibration").format(k=int(saturated.sum()), n=p.size,
+                                                          eps=f"{_EPS:g}")
+        warnings.warn(tr("calibration: {message}.").format(message=msg), UserWarning, stacklevel=2)
         notes = {k: msg for k in notes}
         p = np.clip(p, _EPS, 1 - _EPS)
     z = norm.ppf(1 - alpha / 2)
@@ -135,7 +136,8 @@ def calibration(y_true, prob, n_bins=10, *, alpha=None, confidence=0.95, sample=
     b, se_b, why_b = _fit_or_nan(y, np.column_stack([ones, lp]), None, 1)
     for key, why in (("intercept", why_a), ("slope", why_b)):
         if why:
-            warnings.warn(f"calibration: {why}; the {key} is NaN.", UserWarning, stacklevel=2)
+            warnings.warn(tr("calibration: {message}; the {measure} is NaN.").format(
+                message=why, measure=key), UserWarning, stacklevel=2)
             notes[key] = "; ".join(filter(None, [notes[key], why]))
     bins = _risk_groups(p, n_bins)
     g = pd.DataFrame({"bin": bins, "y": y, "p": p}).groupby("bin")
@@ -182,19 +184,19 @@ def _risk_groups(p, n_bins):
 def _fit_or_nan(y, X, offset, j):
     """Coefficient ``j`` and its SE, or ``(nan, nan, reason)`` when no finite MLE exists."""
     if y.min() == y.max():
-        return np.nan, np.nan, "the outcome has one class only, so there is no finite estimate"
+        return np.nan, np.nan, tr("the outcome has one class only, so there is no finite estimate")
     if X.shape[1] == 2:
         x = X[:, 1]
         if np.ptp(x) == 0:
-            return np.nan, np.nan, "all predicted risks are equal, so no slope can be estimated"
+            return np.nan, np.nan, tr("all predicted risks are equal, so no slope can be estimated")
         lo0, hi0, lo1, hi1 = x[y == 0].min(), x[y == 0].max(), x[y == 1].min(), x[y == 1].max()
         if hi0 <= lo1 or hi1 <= lo0:
-            return np.nan, np.nan, ("the predicted risks separate events from non-events "
-                                    "perfectly (separation), so the slope has no finite "
-                                    "maximum-likelihood estimate")
+            return np.nan, np.nan, tr("the predicted risks separate events from non-events "
+                                      "perfectly (separation), so the slope has no finite "
+                                      "maximum-likelihood estimate")
     beta, cov, converged = _logistic(y, X, offset)
     if not converged or not np.isfinite(cov[j, j]):
-        return np.nan, np.nan, "the logistic recalibration did not converge"
+        return np.nan, np.nan, tr("the logistic recalibration did not converge")
     return float(beta[j]), float(np.sqrt(cov[j, j])), ""
 
 

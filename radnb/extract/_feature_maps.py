@@ -11,6 +11,7 @@ import numpy as np
 
 from radnb.extract._cache import digest, image_digest
 from radnb.extract._params import canonical, image_type_of, load_params, quiet_radiomics
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_image, check_option, check_range, check_same_grid
 
 __all__ = ["feature_map", "plot_feature_map", "FeatureMapWarning"]
@@ -29,9 +30,9 @@ def _settings(params, feature, kernel_radius, masked_kernel, label):
 
     prefix, fclass, name = split_feature_name(feature)
     if fclass == "shape" or fclass == "shape2D":
-        raise ValueError(f"feature {feature!r} is a shape feature; shape has no voxel-based "
-                         "map. Choose a first-order or texture feature, e.g. "
-                         "'original_glcm_Contrast'.")
+        raise ValueError(tr("feature {feature!r} is a shape feature; shape has no voxel-based "
+                            "map. Choose a first-order or texture feature, e.g. "
+                            "'original_glcm_Contrast'.").format(feature=feature))
     settings = load_params(params)
     general = dict(settings["setting"])
     general.pop("resampledPixelSpacing", None)  # the map lives on the image's own grid
@@ -128,8 +129,8 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
     check_image(mask, "mask")
     check_same_grid(image, mask, names=("image", "mask"))
     if isinstance(kernel_radius, bool) or int(kernel_radius) != kernel_radius:
-        raise ValueError(f"kernel_radius must be a whole number of voxels (1, 2, ...); "
-                         f"got {kernel_radius!r}.")
+        raise ValueError(tr("kernel_radius must be a whole number of voxels (1, 2, ...); "
+                            "got {value!r}.").format(value=kernel_radius))
     check_range("kernel_radius", kernel_radius, 1)
     general, image_types, classes = _settings(params, feature, kernel_radius, masked_kernel,
                                               label)
@@ -143,18 +144,21 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
             pass  # unreadable entry: recompute and overwrite
     roi = sitk.GetArrayFromImage(mask) == label
     if not roi.any():
-        raise ValueError(f"mask has no voxel with label {label}; pass the ROI's label.")
+        raise ValueError(tr("mask has no voxel with label {label}; pass the ROI's label.").format(
+            label=label))
     if roi.sum() > _PROBE_VOXELS:
         n, seconds = _estimate(image, roi, general, image_types, classes)
         if seconds > warn_seconds:
-            warnings.warn(f"the {feature} map of {n} ROI voxels will take about {seconds:.0f} s "
-                          f"(from timed runs on {_PROBE_VOXELS} of them); a smaller "
-                          "kernel_radius or ROI is faster. It is cached afterwards.",
-                          FeatureMapWarning, stacklevel=2)
+            warnings.warn(tr("the {feature} map of {n} ROI voxels will take about {seconds} s "
+                             "(from timed runs on {probe} of them); a smaller kernel_radius or "
+                             "ROI is faster. It is cached afterwards.").format(
+                feature=feature, n=n, seconds=f"{seconds:.0f}", probe=_PROBE_VOXELS),
+                FeatureMapWarning, stacklevel=2)
     result = _run(image, mask, general, image_types, classes)
     if feature not in result:
-        raise ValueError(f"pyradiomics returned no {feature!r} for these settings; check the "
-                         f"name (e.g. with extract_features) - got {sorted(result)[:5]}")
+        raise ValueError(tr("pyradiomics returned no {feature!r} for these settings; check the "
+                            "name (e.g. with extract_features) - got {names}").format(
+            feature=feature, names=sorted(result)[:5]))
     cropped = sitk.Cast(result[feature], sitk.sitkFloat32)
     fmap = sitk.Resample(cropped, image, sitk.Transform(), sitk.sitkNearestNeighbor, np.nan,
                          sitk.sitkFloat32)  # the crop shares the image's grid: exact copy
@@ -207,7 +211,7 @@ def plot_feature_map(image, fmap, mask=None, *, plane: str = "axial", index=None
     values, spacing, _ = to_canonical(fmap)
     mapped = np.isfinite(values)
     if not mapped.any():
-        raise ValueError("fmap has no finite value; compute it with radnb.extract.feature_map.")
+        raise ValueError(tr("fmap has no finite value; compute it with radnb.extract.feature_map."))
     if index is None:
         index = roi_centre(mapped)[{"axial": 0, "coronal": 1, "sagittal": 2}[plane]]
     ax = plot_slice(image, mask, plane=plane, index=index, ax=ax)

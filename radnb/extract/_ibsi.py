@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from radnb._utils.i18n import N_
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["ibsi_codes", "ibsi_check", "PHANTOM_FILES"]
 
 MAP_FILE = Path(__file__).resolve().parent / "ibsi_map.csv"
 PHANTOM_FILES = ("phantom.nii.gz", "mask.nii.gz", "ibsi1_digital_phantom_reference.csv")
-_WHERE = (
+_WHERE = N_(
     "Put phantom.nii.gz and mask.nii.gz (the IBSI digital phantom, public in the IBSI's GitHub "
     "repository https://github.com/theibsi/data_sets, folder ibsi_1_digital_phantom/nifti) and "
     "ibsi1_digital_phantom_reference.csv (the IBSI 1 reference values of the phantom, "
@@ -121,7 +124,8 @@ def ibsi_check(data_dir=None, *, params="ibsi", cache_dir=None, verbose=True):
                               "mask": str(files["mask.nii.gz"]), "label": 1}])
     result = extract_features(manifest, params=params, cache_dir=cache_dir, n_jobs=1, progress=False)
     if len(result.errors):
-        raise RuntimeError(f"extracting the IBSI phantom failed: {result.errors['message'].iloc[0]}")
+        raise RuntimeError(tr("extracting the IBSI phantom failed: {message}").format(
+            message=result.errors["message"].iloc[0]))
     values = result.features.iloc[0]
     reference = _read_reference(files["ibsi1_digital_phantom_reference.csv"])
     table = ibsi_codes()
@@ -129,8 +133,8 @@ def ibsi_check(data_dir=None, *, params="ibsi", cache_dir=None, verbose=True):
     table["ibsi_value"] = table["pyradiomics"] + table["convert"]
     missing = sorted(set(table["ibsi_tag"]) - set(reference.index))
     if missing:
-        raise ValueError(f"the reference file has no value for {missing[:5]}; is it the IBSI 1 "
-                         "digital phantom reference table?")
+        raise ValueError(tr("the reference file has no value for {tags}; is it the IBSI 1 "
+                            "digital phantom reference table?").format(tags=missing[:5]))
     table["reference"] = reference.loc[table["ibsi_tag"], "reference"].to_numpy()
     table["tolerance"] = [_tolerance(r, t) for r, t in
                           zip(table["reference"], reference.loc[table["ibsi_tag"], "tolerance"])]
@@ -154,10 +158,12 @@ def _phantom_files(data_dir) -> dict:
             found[name] = hits[0]
     absent = [n for n in PHANTOM_FILES if n not in found]
     if absent:
-        state = "does not exist" if not folder.is_dir() else f"has no {', '.join(absent)}"
+        state = (tr("does not exist") if not folder.is_dir()
+                 else tr("has no {names}").format(names=", ".join(absent)))
         raise FileNotFoundError(
-            f"IBSI digital phantom not found: folder {str(folder)!r} {state}. "
-            + _WHERE.format(folder=repr(str(folder)))
+            tr("IBSI digital phantom not found: folder {folder!r} {state}. ").format(
+                folder=str(folder), state=state)
+            + tr(_WHERE).format(folder=repr(str(folder)))
         )
     return found
 
@@ -167,10 +173,10 @@ def _read_reference(path):
 
     ref = pd.read_csv(path, sep=";")
     if list(ref.columns[:3]) != ["reference value", "tolerance", "tag"]:
-        raise ValueError(
-            f"{str(path)!r} must have the columns 'reference value;tolerance;tag' (the IBSI 1 "
-            f"digital phantom reference table); it has {list(ref.columns)}."
-        )
+        raise ValueError(tr(
+            "{path!r} must have the columns 'reference value;tolerance;tag' (the IBSI 1 "
+            "digital phantom reference table); it has {columns}.").format(
+            path=str(path), columns=list(ref.columns)))
     ref = ref.rename(columns={"reference value": "reference"}).dropna(subset=["reference"])
     return ref.set_index("tag")[["reference", "tolerance"]].astype(float)
 
@@ -187,20 +193,23 @@ def _tolerance(reference: float, tolerance: float) -> float:
 
 def _report(table, params) -> str:
     n, ok = len(table), int(table["match"].sum())
-    lines = [f"{ok} of {n} mapped IBSI features match the reference values (params={params!r})."]
+    lines = [tr("{ok} of {n} mapped IBSI features match the reference values (params={params!r}).").format(
+        ok=ok, n=n, params=params)]
     bad = table[~table["match"]]
     if len(bad):
-        lines.append("\nDo not match:")
+        lines.append("\n" + tr("Do not match:"))
         for row in bad.itertuples():
-            value = "not computed" if math.isnan(row.pyradiomics) else f"{row.ibsi_value:.4g}"
-            why = row.note or "no documented reason: check the settings (params)"
-            lines.append(f"  {row.feature} [{row.ibsi_code}]: {value} vs reference "
-                         f"{row.reference:g} +/- {row.tolerance:.3g} - {why}")
+            value = tr("not computed") if math.isnan(row.pyradiomics) else f"{row.ibsi_value:.4g}"
+            why = row.note or tr("no documented reason: check the settings (params)")
+            lines.append("  " + tr("{feature} [{code}]: {value} vs reference {reference} +/- "
+                                   "{tolerance} - {why}").format(
+                feature=row.feature, code=row.ibsi_code, value=value,
+                reference=f"{row.reference:g}", tolerance=f"{row.tolerance:.3g}", why=why))
     good = table[table["match"] & (table["note"] != "")]
     if len(good):
-        lines.append("\nDocumented differences that do not change the phantom's values:")
+        lines.append("\n" + tr("Documented differences that do not change the phantom's values:"))
         for note, group in good.groupby("note", sort=False):
             names = ", ".join(f.replace("original_", "") for f in group["feature"][:3])
-            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+            more = tr(" and {n} more").format(n=len(group) - 3) if len(group) > 3 else ""
             lines.append(f"  {names}{more}: {note}")
     return "\n".join(lines)

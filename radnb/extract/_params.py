@@ -13,6 +13,8 @@ import functools
 import json
 from pathlib import Path
 
+from radnb._utils.i18n import _ as tr
+
 __all__ = ["PARAMS_DIR", "list_presets", "load_params", "plan_units", "image_type_of", "canonical"]
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -39,7 +41,8 @@ def _json_default(obj):
         return obj.item()
     if isinstance(obj, (tuple, set)):
         return list(obj)
-    raise TypeError(f"cannot use {type(obj).__name__} {obj!r} in extraction settings")
+    raise TypeError(tr("cannot use {kind} {value!r} in extraction settings").format(
+        kind=type(obj).__name__, value=obj))
 
 
 def list_presets() -> list[str]:
@@ -98,23 +101,23 @@ def _read_params(params) -> dict:
         else:
             path = Path(text).expanduser()
             if path.suffix.lower() not in (".yaml", ".yml", ".json"):
-                raise ValueError(
-                    f"params must be a preset name ({', '.join(map(repr, list_presets()))}), "
-                    f"a settings dict or a pyradiomics .yaml/.json file; got {params!r}."
-                )
+                raise ValueError(tr(
+                    "params must be a preset name ({presets}), a settings dict or a pyradiomics "
+                    ".yaml/.json file; got {value!r}.").format(
+                    presets=", ".join(map(repr, list_presets())), value=params))
             if not path.is_file():
-                raise FileNotFoundError(
-                    f"params file {str(path)!r} does not exist; pass an existing pyradiomics "
-                    f"YAML file or a preset name ({', '.join(map(repr, list_presets()))})."
-                )
+                raise FileNotFoundError(tr(
+                    "params file {path!r} does not exist; pass an existing pyradiomics YAML file "
+                    "or a preset name ({presets}).").format(
+                    path=str(path), presets=", ".join(map(repr, list_presets()))))
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
         if not isinstance(data, dict):
-            raise ValueError(f"params file {str(path)!r} must hold a mapping (imageType, featureClass, setting).")
+            raise ValueError(tr("params file {path!r} must hold a mapping (imageType, featureClass, "
+                                "setting).").format(path=str(path)))
         return data
-    raise TypeError(
-        f"params must be a preset name, a dict or a path; got {type(params).__name__}."
-    )
+    raise TypeError(tr("params must be a preset name, a dict or a path; got {kind}.").format(
+        kind=type(params).__name__))
 
 
 @functools.lru_cache(maxsize=64)
@@ -128,16 +131,16 @@ def _effective(raw_json: str) -> dict:
     raw = json.loads(raw_json)
     unknown = set(raw) - {"imageType", "featureClass", "setting", "voxelSetting"}
     if unknown:
-        raise ValueError(
-            f"params has unknown section(s) {sorted(unknown)}; pyradiomics settings have "
-            "'imageType', 'featureClass' and 'setting'."
-        )
+        raise ValueError(tr(
+            "params has unknown section(s) {sections}; pyradiomics settings have "
+            "'imageType', 'featureClass' and 'setting'.").format(sections=sorted(unknown)))
     try:
         with quiet_radiomics(logging.CRITICAL):  # pykwalify reports through radiomics' logger
             extractor = RadiomicsFeatureExtractor(raw)
     except Exception as exc:  # pykwalify's SchemaError does not subclass ValueError
-        raise ValueError(f"pyradiomics rejected these settings: {exc}. See "
-                         "https://pyradiomics.readthedocs.io/en/latest/customization.html") from exc
+        raise ValueError(tr("pyradiomics rejected these settings: {error}. See "
+                            "https://pyradiomics.readthedocs.io/en/latest/customization.html").format(
+            error=exc)) from exc
     settings = dict(extractor.settings)
     features = dict(extractor.enabledFeatures)
     if not raw.get("featureClass") and not settings.get("force2D"):
@@ -145,9 +148,8 @@ def _effective(raw_json: str) -> dict:
     image_types = {k: dict(v or {}) for k, v in extractor.enabledImagetypes.items()}
     for name in image_types:
         if not hasattr(imageoperations, f"get{name}Image"):
-            raise ValueError(
-                f"unknown image type {name!r}; pyradiomics has {sorted(radiomics.getImageTypes())}."
-            )
+            raise ValueError(tr("unknown image type {name!r}; pyradiomics has {types}.").format(
+                name=name, types=sorted(radiomics.getImageTypes())))
     return {"imageType": image_types, "featureClass": features, "setting": settings}
 
 
@@ -213,7 +215,7 @@ def image_type_of(prefix: str) -> str:
     for start, itype in _PREFIX_TYPES:
         if prefix == start or (prefix.startswith(start) and start not in ("square", "original")):
             return itype
-    raise ValueError(f"unknown pyradiomics image type prefix {prefix!r}")
+    raise ValueError(tr("unknown pyradiomics image type prefix {prefix!r}").format(prefix=prefix))
 
 
 def log_prefix(sigma) -> str:

@@ -11,6 +11,7 @@ import warnings
 
 from radnb.extract._cache import image_digest
 from radnb.extract._extraction import _default_cache, _rows, extract_features
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option, check_range
 
 __all__ = ["lesion_manifest", "ring_manifest", "extract_lesions", "RegionWarning"]
@@ -55,7 +56,7 @@ def _expand(cohort, make, what, cache_dir):
             image, mask = read_case(row)
             made = make(row, image, mask)
             if not made:
-                raise ValueError(f"no {what} found")
+                raise ValueError(tr("no {what} found").format(what=what))
         except Exception as exc:  # one broken case never stops the cohort
             problems.append({"case_id": row["case_id"], "timepoint": row["timepoint"],
                              "reader": row["reader"], "stage": "regions",
@@ -69,8 +70,9 @@ def _expand(cohort, make, what, cache_dir):
             out.append(new)
     if problems:
         names = ", ".join(f"{p['case_id']} ({p['message'][:80]})" for p in problems[:3])
-        warnings.warn(f"{len(problems)} of {len(records)} rows gave no {what}: {names}; they "
-                      "are left out (see .attrs['region_errors']).", RegionWarning, stacklevel=3)
+        warnings.warn(tr("{k} of {n} rows gave no {what}: {names}; they are left out (see "
+                         ".attrs['region_errors']).").format(
+            k=len(problems), n=len(records), what=what, names=names), RegionWarning, stacklevel=3)
     table = pd.DataFrame(out, columns=list(cohort.columns) + [
         c for c in (out[0] if out else {}) if c not in cohort.columns])
     table.attrs["region_errors"] = pd.DataFrame(
@@ -137,7 +139,8 @@ def lesion_manifest(cohort, *, min_voxels: int = 1, lesions: str = "separate",
                   "lesion_voxels": n}, p)
                 for k, (p, n) in enumerate(zip(parts, counts), start=1)]
 
-    return _with_cache(cache_dir, cohort, make, f"lesion of at least {min_voxels} voxels")
+    return _with_cache(cache_dir, cohort, make,
+                       tr("lesion of at least {n} voxels").format(n=min_voxels))
 
 
 def ring_manifest(cohort, width_mm: float, *, body_mask_column: str | None = None,
@@ -172,8 +175,9 @@ def ring_manifest(cohort, width_mm: float, *, body_mask_column: str | None = Non
 
     check_range("width_mm", width_mm, 0, inclusive=False)
     if body_mask_column is not None and body_mask_column not in cohort.columns:
-        raise ValueError(f"body_mask_column {body_mask_column!r} is not a column of cohort "
-                         f"(columns: {list(cohort.columns)}); add it or pass None.")
+        raise ValueError(tr("body_mask_column {value!r} is not a column of cohort (columns: "
+                            "{columns}); add it or pass None.").format(
+            value=body_mask_column, columns=list(cohort.columns)))
     body = dict(zip(range(len(cohort)), cohort[body_mask_column])) if body_mask_column else {}
     counter = iter(range(len(cohort)))
 
@@ -184,7 +188,7 @@ def ring_manifest(cohort, width_mm: float, *, body_mask_column: str | None = Non
                                 label=row["label"])
         return [({"region": f"ring_{width_mm:g}mm"}, ring)]
 
-    return _with_cache(cache_dir, cohort, make, f"{width_mm:g} mm ring")
+    return _with_cache(cache_dir, cohort, make, tr("{width} mm ring").format(width=f"{width_mm:g}"))
 
 
 def _with_cache(cache_dir, cohort, make, what):
@@ -227,7 +231,8 @@ def extract_lesions(cohort, params="ct", *, min_voxels: int = 1, lesions: str = 
                                    cache_dir=cache_dir)
     region_errors = expanded.attrs["region_errors"]
     if expanded.empty:
-        raise ValueError(f"no row of cohort gave a lesion: {region_errors['message'].tolist()[:3]}")
+        raise ValueError(tr("no row of cohort gave a lesion: {messages}").format(
+            messages=region_errors["message"].tolist()[:3]))
     result = extract_features(expanded, params, cache_dir=cache_dir, **kwargs)
     source = dict(zip(expanded["case_id"].astype(str), expanded["source_case_id"].astype(str)))
     lesion = dict(zip(expanded["case_id"].astype(str), expanded["lesion"]))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 # Objects that share a folder with images but hold no image series of their own.
 NON_IMAGE_MODALITIES = {"RTSTRUCT", "SEG", "RTPLAN", "RTDOSE", "RTRECORD", "SR", "PR", "KO", "REG"}
 FIXED_DATE, FIXED_TIME = "20240101", "120000"
@@ -69,8 +71,9 @@ def describe_series(series: dict[str, list[str]]) -> str:
     lines = []
     for uid, files in series.items():
         h = read_header(files[0])
-        desc = str(h.get("SeriesDescription", "")) or "(no description)"
-        lines.append(f"  {uid}  {h.get('Modality', '?')}  {desc!r}  {len(files)} slices")
+        desc = str(h.get("SeriesDescription", "")) or tr("(no description)")
+        lines.append("  " + tr("{uid}  {modality}  {description!r}  {n} slices").format(
+            uid=uid, modality=h.get("Modality", "?"), description=desc, n=len(files)))
     return "\n".join(lines)
 
 
@@ -84,18 +87,18 @@ def read_series(folder, series_uid=None):
         raise ValueError(_no_series_message(folder))
     if series_uid is None:
         if len(series) > 1:
-            raise ValueError(
-                f"folder {str(folder)!r} holds {len(series)} DICOM image series:\n"
-                f"{describe_series(series)}\n"
+            raise ValueError(tr(
+                "folder {folder!r} holds {n} DICOM image series:\n{listing}\n"
                 "Choose one: in a manifest, add a series_uid column holding one of these UIDs; in "
-                f"Python, read_image({str(folder)!r}, series_uid={next(iter(series))!r})."
-            )
+                "Python, read_image({folder!r}, series_uid={uid!r}).").format(
+                folder=str(folder), n=len(series), listing=describe_series(series),
+                uid=next(iter(series))))
         series_uid = next(iter(series))
     elif series_uid not in series:
-        raise ValueError(
-            f"series_uid {series_uid!r} is not in folder {str(folder)!r}; it holds:\n"
-            f"{describe_series(series)}\nPass one of these UIDs."
-        )
+        raise ValueError(tr(
+            "series_uid {uid!r} is not in folder {folder!r}; it holds:\n{listing}\n"
+            "Pass one of these UIDs.").format(uid=series_uid, folder=str(folder),
+                                              listing=describe_series(series)))
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(series[series_uid])
     image = reader.Execute()
@@ -108,13 +111,14 @@ def read_series(folder, series_uid=None):
 def _no_series_message(folder: Path) -> str:
     subs = sorted(p.name for p in folder.iterdir() if p.is_dir())[:8] if folder.is_dir() else []
     hint = (
-        f" It has subfolders {subs}: if the slices are in one of them, pass that subfolder."
+        tr(" It has subfolders {subfolders}: if the slices are in one of them, pass that "
+           "subfolder.").format(subfolders=subs)
         if subs else ""
     )
-    return (
-        f"no DICOM image series found in folder {str(folder)!r}.{hint} "
+    return tr(
+        "no DICOM image series found in folder {folder!r}.{hint} "
         "read_image reads one series folder (one file per slice) or a NIfTI, NRRD or MHA file."
-    )
+    ).format(folder=str(folder), hint=hint)
 
 
 def series_uid_of_file(path) -> str:
@@ -122,10 +126,10 @@ def series_uid_of_file(path) -> str:
     h = read_header(path)
     modality = str(h.get("Modality", "")).upper()
     if modality in NON_IMAGE_MODALITIES:
-        raise ValueError(
-            f"{str(path)!r} is a DICOM {modality} object, not an image; "
-            "read it with radnb.io.read_mask(path, reference=<image series folder>)."
-        )
+        raise ValueError(tr(
+            "{path!r} is a DICOM {modality} object, not an image; "
+            "read it with radnb.io.read_mask(path, reference=<image series folder>).").format(
+            path=str(path), modality=modality))
     return str(h.SeriesInstanceUID)
 
 
@@ -138,10 +142,10 @@ def load_series_datasets(folder):
 
     series = image_series(folder)
     if len(series) != 1:
-        raise ValueError(
-            f"series_folder {str(folder)!r} must hold exactly one DICOM image series; "
-            f"found {len(series)}. Pass the folder written by write_dicom_series."
-        )
+        raise ValueError(tr(
+            "series_folder {folder!r} must hold exactly one DICOM image series; "
+            "found {n}. Pass the folder written by write_dicom_series.").format(
+            folder=str(folder), n=len(series)))
     files = next(iter(series.values()))  # GDCM order: along the slice normal
     return [pydicom.dcmread(f) for f in files]
 
@@ -149,16 +153,16 @@ def load_series_datasets(folder):
 # ----------------------------------------------------------------------------- writing
 def _check_writable(image):
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
-        raise ValueError(
+        raise ValueError(tr(
             "write_dicom_series needs a 3D single-channel image; got "
-            f"{image.GetDimension()}D with {image.GetNumberOfComponentsPerPixel()} component(s)."
-        )
+            "{dimension}D with {components} component(s).").format(
+            dimension=image.GetDimension(), components=image.GetNumberOfComponentsPerPixel()))
     direction = np.array(image.GetDirection()).reshape(3, 3)
     if np.linalg.det(direction) < 0:
-        raise ValueError(
+        raise ValueError(tr(
             "the image direction is left-handed (determinant -1); DICOM slices are stacked along "
             "row x column, so flip the z axis first, e.g. sitk.Flip(image, (False, False, True))."
-        )
+        ))
 
 
 def stored_values(arr: np.ndarray, ct: bool = True):
@@ -168,18 +172,18 @@ def stored_values(arr: np.ndarray, ct: bool = True):
     unsigned, RescaleIntercept -1024); anything else is stored as signed 16 bit.
     """
     if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
-        raise ValueError(
+        raise ValueError(tr(
             "write_dicom_series stores whole Hounsfield units; the image has non-integer values. "
             "Round it first, e.g. sitk.Cast(sitk.Round(image), sitk.sitkInt16)."
-        )
+        ))
     lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
     if ct and lo >= -1024 and hi <= 3071:
         return (arr + 1024).astype(np.uint16), -1024, 12, False
     if lo >= -32768 and hi <= 32767:
         return arr.astype(np.int16), 0, 16, True
-    raise ValueError(
-        f"image values {lo:g}..{hi:g} do not fit in 16 bits; CT images hold HU in -32768..32767."
-    )
+    raise ValueError(tr(
+        "image values {low}..{high} do not fit in 16 bits; CT images hold HU in -32768..32767."
+    ).format(low=f"{lo:g}", high=f"{hi:g}"))
 
 
 def series_uids(patient_id, seed, study_uid, series_description, modality) -> dict:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 from radnb.io._dicom import FIXED_DATE, FIXED_TIME, MANUFACTURER, load_series_datasets, make_uid
 
 _TOL = 1e-3  # mm and direction cosines: grids closer than this are the same grid
@@ -26,10 +28,10 @@ _TOL = 1e-3  # mm and direction cosines: grids closer than this are the same gri
 def mask_modality(ds) -> str:
     modality = str(ds.get("Modality", "")).upper()
     if modality not in ("RTSTRUCT", "SEG"):
-        raise ValueError(
-            f"{ds.filename!r} is a DICOM {modality or 'file'} object, not an RTSTRUCT or SEG; "
-            "read image series with radnb.io.read_image."
-        )
+        raise ValueError(tr(
+            "{path!r} is a DICOM {modality} object, not an RTSTRUCT or SEG; "
+            "read image series with radnb.io.read_image.").format(
+            path=ds.filename, modality=modality or "file"))
     return modality
 
 
@@ -43,30 +45,30 @@ def roi_table(ds) -> dict[int, str]:
 def choose_roi(ds, roi, label) -> int:
     """Return the ROI/segment number selected by name ``roi`` or number ``label``."""
     table = roi_table(ds)
-    kind = "segment" if mask_modality(ds) == "SEG" else "ROI"
+    kind = tr("segment") if mask_modality(ds) == "SEG" else "ROI"
     listing = ", ".join(f"{n}: {name!r}" for n, name in table.items()) or "none"
     if roi is not None:
         hits = [n for n, name in table.items() if name == roi]
         if not hits:
             hits = [n for n, name in table.items() if name.lower() == str(roi).lower()]
         if len(hits) != 1:
-            raise ValueError(
-                f"{kind} {roi!r} is not in {Path(ds.filename).name!r}; available {kind}s "
-                f"(number: name): {listing}. Pass roi= one of these names."
-            )
+            raise ValueError(tr(
+                "{kind} {roi!r} is not in {file!r}; available {kind}s "
+                "(number: name): {listing}. Pass roi= one of these names.").format(
+                kind=kind, roi=roi, file=Path(ds.filename).name, listing=listing))
         return hits[0]
     if label is not None:
         if int(label) not in table:
-            raise ValueError(
-                f"{kind} number label={label!r} is not in {Path(ds.filename).name!r}; available "
-                f"{kind}s (number: name): {listing}."
-            )
+            raise ValueError(tr(
+                "{kind} number label={label!r} is not in {file!r}; available "
+                "{kind}s (number: name): {listing}.").format(
+                kind=kind, label=label, file=Path(ds.filename).name, listing=listing))
         return int(label)
     if len(table) != 1:
-        raise ValueError(
-            f"{Path(ds.filename).name!r} holds {len(table)} {kind}s (number: name): {listing}. "
-            "Choose one with roi='name' or label=number."
-        )
+        raise ValueError(tr(
+            "{file!r} holds {n} {kind}s (number: name): {listing}. "
+            "Choose one with roi='name' or label=number.").format(
+            file=Path(ds.filename).name, n=len(table), kind=kind, listing=listing))
     return next(iter(table))
 
 
@@ -106,11 +108,10 @@ def check_same_grid(mask, datasets):
     if not np.allclose(mask.GetOrigin(), np.array(first.ImagePositionPatient, float), atol=_TOL):
         problems.append(f"origin {mask.GetOrigin()} vs {tuple(first.ImagePositionPatient)}")
     if problems:
-        raise ValueError(
-            "the mask does not lie on the grid of the DICOM series (" + "; ".join(problems)
-            + "). Write the series from the image the mask was drawn on, or resample the mask "
-            "onto that image first."
-        )
+        raise ValueError(tr(
+            "the mask does not lie on the grid of the DICOM series ({problems}). Write the series "
+            "from the image the mask was drawn on, or resample the mask onto that image first."
+        ).format(problems="; ".join(problems)))
 
 
 def mask_key(datasets, name, arr) -> tuple:
@@ -142,10 +143,10 @@ def rtstruct_to_mask(ds, reference, number: int) -> np.ndarray:
         out[k] ^= fill_polygon(idx[:, 0], idx[:, 1], (ny, nx))
         placed += 1
     if contours and not placed:
-        raise ValueError(
-            f"none of the {len(contours)} contours of ROI {number} lies inside the reference "
-            "image; pass the image series this RTSTRUCT was drawn on as reference."
-        )
+        raise ValueError(tr(
+            "none of the {n} contours of ROI {number} lies inside the reference "
+            "image; pass the image series this RTSTRUCT was drawn on as reference.").format(
+            n=len(contours), number=number))
     return out.astype(np.uint8)
 
 
@@ -306,7 +307,8 @@ def _frame_attr(ds, i, sequence, attribute):
     for group in (per[i] if per else None, shared[0] if shared else None):
         if group is not None and sequence in group:
             return getattr(group[sequence][0], attribute)
-    raise ValueError(f"SEG frame {i} has no {sequence}.{attribute}; the file is incomplete.")
+    raise ValueError(tr("SEG frame {i} has no {sequence}.{attribute}; the file is incomplete.").format(
+        i=i, sequence=sequence, attribute=attribute))
 
 
 def seg_to_mask(ds, reference, number: int) -> np.ndarray:
@@ -330,11 +332,11 @@ def seg_to_mask(ds, reference, number: int) -> np.ndarray:
                    and np.allclose(spacing[::-1], reference.GetSpacing()[:2], rtol=_TOL)
                    and np.allclose(idx, np.round(idx), atol=0.01))
         if not on_grid:
-            raise ValueError(
-                f"SEG frame {i} does not lie on the reference image grid (position {pos.tolist()}, "
-                f"continuous index {np.round(idx, 2).tolist()}); pass the image series the "
-                "segmentation was made on as reference."
-            )
+            raise ValueError(tr(
+                "SEG frame {i} does not lie on the reference image grid (position {position}, "
+                "continuous index {index}); pass the image series the "
+                "segmentation was made on as reference.").format(
+                i=i, position=pos.tolist(), index=np.round(idx, 2).tolist()))
         x0, y0, k = (int(v) for v in np.round(idx))
         if not 0 <= k < nz:
             continue

@@ -15,29 +15,31 @@ from pathlib import Path
 import numpy as np
 
 import radnb.io._dicom as _dicom
+from radnb._utils.i18n import N_
+from radnb._utils.i18n import _ as tr
 
 __all__ = ["read_pet_suv"]
 
 _FIX = {
-    "Units": "the series is not in Bq/mL; export the PET reconstruction (not a screen capture or "
-             "a processed series) from the scanner or PACS",
-    "DecayCorrection": "export the original reconstruction, which states its decay-correction "
-                       "reference (START, ADMIN or NONE)",
-    "PatientWeight": "enter the patient's weight (kg) from the clinical record into the DICOM "
-                     "header (e.g. pydicom: ds.PatientWeight = 72) or ask the PET site",
-    "RadiopharmaceuticalInformationSequence": "the injection record is missing; export the "
-                                              "original PET series from the scanner",
-    "RadionuclideTotalDose": "add the injected activity in Bq (from the injection record) to "
-                             "RadiopharmaceuticalInformationSequence[0]",
-    "RadionuclideHalfLife": "add the half-life in s (F-18: 6586.2 s) to "
-                            "RadiopharmaceuticalInformationSequence[0]",
-    "RadiopharmaceuticalStartDateTime": "add the injection date and time "
-                                        "(RadiopharmaceuticalStartDateTime, or "
-                                        "RadiopharmaceuticalStartTime) from the injection record",
-    "SeriesDate": "the scan date/time (SeriesDate + SeriesTime, or AcquisitionDate + "
-                  "AcquisitionTime) is missing; export the original series",
-    "RescaleSlope": "the pixel values cannot be turned into Bq/mL without RescaleSlope and "
-                    "RescaleIntercept; export the original series",
+    "Units": N_("the series is not in Bq/mL; export the PET reconstruction (not a screen capture or "
+                "a processed series) from the scanner or PACS"),
+    "DecayCorrection": N_("export the original reconstruction, which states its decay-correction "
+                          "reference (START, ADMIN or NONE)"),
+    "PatientWeight": N_("enter the patient's weight (kg) from the clinical record into the DICOM "
+                        "header (e.g. pydicom: ds.PatientWeight = 72) or ask the PET site"),
+    "RadiopharmaceuticalInformationSequence": N_("the injection record is missing; export the "
+                                                 "original PET series from the scanner"),
+    "RadionuclideTotalDose": N_("add the injected activity in Bq (from the injection record) to "
+                                "RadiopharmaceuticalInformationSequence[0]"),
+    "RadionuclideHalfLife": N_("add the half-life in s (F-18: 6586.2 s) to "
+                               "RadiopharmaceuticalInformationSequence[0]"),
+    "RadiopharmaceuticalStartDateTime": N_("add the injection date and time "
+                                           "(RadiopharmaceuticalStartDateTime, or "
+                                           "RadiopharmaceuticalStartTime) from the injection record"),
+    "SeriesDate": N_("the scan date/time (SeriesDate + SeriesTime, or AcquisitionDate + "
+                     "AcquisitionTime) is missing; export the original series"),
+    "RescaleSlope": N_("the pixel values cannot be turned into Bq/mL without RescaleSlope and "
+                       "RescaleIntercept; export the original series"),
 }
 
 
@@ -119,8 +121,9 @@ def read_pet_suv(series, *, series_uid=None, details=False):
     info = _injection(first, files[0])
     mode = _text(first, "DecayCorrection", files[0]).upper()
     if mode not in ("START", "ADMIN", "NONE"):
-        raise ValueError(f"DecayCorrection is {mode!r} in {files[0]}; radnb knows START, ADMIN "
-                         "and NONE (DICOM PS3.3 C.8.9.1). " + _FIX["DecayCorrection"] + ".")
+        raise ValueError(tr("DecayCorrection is {mode!r} in {file}; radnb knows START, ADMIN "
+                            "and NONE (DICOM PS3.3 C.8.9.1). {fix}.").format(
+            mode=mode, file=files[0], fix=_fix("DecayCorrection")))
     acquisition = [_datetime(ds, "AcquisitionDate", "AcquisitionTime") for ds in datasets]
     injection = _injection_time(first, info, files[0], acquisition)
     scan = _scan_time(first, acquisition, files[0])
@@ -130,14 +133,15 @@ def read_pet_suv(series, *, series_uid=None, details=False):
         elapsed = [0.0] * len(datasets)
     else:
         if any(a is None for a in acquisition):
-            raise ValueError(
-                f"DecayCorrection is NONE, so every slice needs AcquisitionDate and AcquisitionTime; "
-                f"{files[acquisition.index(None)]} has none. " + _FIX["SeriesDate"] + "."
-            )
+            raise ValueError(tr(
+                "DecayCorrection is NONE, so every slice needs AcquisitionDate and AcquisitionTime; "
+                "{file} has none. {fix}.").format(file=files[acquisition.index(None)],
+                                                  fix=_fix("SeriesDate")))
         elapsed = [(a - injection).total_seconds() for a in acquisition]
     if min(elapsed) < 0:
-        raise ValueError(f"the injection time {injection} is after the scan time in {files[0]}; "
-                         "check RadiopharmaceuticalStartDateTime / StartTime and SeriesTime.")
+        raise ValueError(tr("the injection time {injection} is after the scan time in {file}; "
+                            "check RadiopharmaceuticalStartDateTime / StartTime and SeriesTime.").format(
+            injection=injection, file=files[0]))
     decay = np.array([2.0 ** (-t / info["half_life_s"]) for t in elapsed])
     factor = weight_kg * 1000.0 / (info["dose_bq"] * decay)  # g / Bq
     slices = [_bq_per_ml(ds, f) * k for ds, f, k in zip(datasets, files, factor)]
@@ -166,7 +170,8 @@ def _as_image(slices, files, first, details):
 def _series_files(series, series_uid):
     path = Path(series).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"series {str(path)!r} does not exist; pass the PET series folder.")
+        raise FileNotFoundError(tr("series {path!r} does not exist; pass the PET series folder.").format(
+            path=str(path)))
     if path.is_file():
         series_uid = series_uid or _dicom.series_uid_of_file(path)
         path = path.parent
@@ -177,24 +182,31 @@ def _series_files(series, series_uid):
         pet = {u: f for u, f in found.items()
                if str(_dicom.read_header(f[0]).get("Modality", "")).upper() == "PT"}
         if len(pet) != 1:
-            raise ValueError(
-                f"folder {str(path)!r} holds {len(pet)} PET (Modality PT) series among:\n"
-                f"{_dicom.describe_series(found)}\nPass series_uid= the PET series' UID."
-            )
+            raise ValueError(tr(
+                "folder {folder!r} holds {n} PET (Modality PT) series among:\n{listing}\n"
+                "Pass series_uid= the PET series' UID.").format(
+                folder=str(path), n=len(pet), listing=_dicom.describe_series(found)))
         series_uid = next(iter(pet))
     elif series_uid not in found:
-        raise ValueError(f"series_uid {series_uid!r} is not in {str(path)!r}; it holds:\n"
-                         f"{_dicom.describe_series(found)}")
+        raise ValueError(tr("series_uid {uid!r} is not in {folder!r}; it holds:\n{listing}").format(
+            uid=series_uid, folder=str(path), listing=_dicom.describe_series(found)))
     files = found[series_uid]
     modality = str(_dicom.read_header(files[0]).get("Modality", "")).upper()
     if modality != "PT":
-        raise ValueError(f"series {series_uid} in {str(path)!r} is Modality {modality!r}, not PET "
-                         "('PT'); SUV needs a PET series. Read other images with read_image.")
+        raise ValueError(tr("series {uid} in {folder!r} is Modality {modality!r}, not PET "
+                            "('PT'); SUV needs a PET series. Read other images with "
+                            "read_image.").format(uid=series_uid, folder=str(path), modality=modality))
     return files
 
 
+def _fix(tag):
+    """What to do about a missing or wrong ``tag``, in the current language."""
+    return tr(_FIX[tag])
+
+
 def _missing(tag, where):
-    return ValueError(f"DICOM tag {tag} is missing or empty in {where}: {_FIX[tag]}.")
+    return ValueError(tr("DICOM tag {tag} is missing or empty in {where}: {fix}.").format(
+        tag=tag, where=where, fix=_fix(tag)))
 
 
 def _text(ds, tag, where) -> str:
@@ -210,8 +222,9 @@ def _positive(ds, tag, where, unit, fix_key=None) -> float:
         raise _missing(fix_key or tag, where)
     number = float(value)
     if not number > 0 or not math.isfinite(number):
-        raise ValueError(f"DICOM tag {tag} is {number:g} {unit} in {where}; it must be positive. "
-                         f"{_FIX[fix_key or tag]}.")
+        raise ValueError(tr("DICOM tag {tag} is {number} {unit} in {where}; it must be positive. "
+                            "{fix}.").format(tag=tag, number=f"{number:g}", unit=unit, where=where,
+                                             fix=_fix(fix_key or tag)))
     return number
 
 
@@ -219,20 +232,22 @@ def _check_units(ds, where):
     units = _text(ds, "Units", where).upper()
     suv_type = str(ds.get("SUVType") or "BW").strip().upper()
     if units == "GML" and suv_type != "BW":
-        raise ValueError(f"the series in {where} already holds SUV, but SUVType is {suv_type!r}, "
-                         "not body weight ('BW'); use it as it is (radnb.io.read_image) and say so.")
+        raise ValueError(tr("the series in {where} already holds SUV, but SUVType is {suv_type!r}, "
+                            "not body weight ('BW'); use it as it is (radnb.io.read_image) and say "
+                            "so.").format(where=where, suv_type=suv_type))
     if units not in ("BQML", "GML"):
-        raise ValueError(
-            f"DICOM tag Units is {units!r} in {where}; read_pet_suv converts activity "
+        raise ValueError(tr(
+            "DICOM tag Units is {units!r} in {where}; read_pet_suv converts activity "
             "concentration (Units BQML, Bq/mL) to SUV, or reads a series already in SUV (GML). "
-            + ("CNTS (Philips) needs the vendor's private SUV scale factor, which radnb does not read. "
-               if units == "CNTS" else "") + _FIX["Units"] + "."
-        )
+            "{philips}{fix}.").format(
+            units=units, where=where, fix=_fix("Units"),
+            philips=tr("CNTS (Philips) needs the vendor's private SUV scale factor, which radnb "
+                       "does not read. ") if units == "CNTS" else ""))
     corrected = [str(c).upper() for c in (ds.get("CorrectedImage") or [])]
     if corrected and "ATTN" not in corrected:
-        raise ValueError(f"CorrectedImage is {corrected} in {where}: the series is not attenuation "
-                         "corrected (no ATTN), so its SUVs are meaningless. Use the attenuation-"
-                         "corrected (AC) reconstruction.")
+        raise ValueError(tr("CorrectedImage is {corrected} in {where}: the series is not attenuation "
+                            "corrected (no ATTN), so its SUVs are meaningless. Use the attenuation-"
+                            "corrected (AC) reconstruction.").format(corrected=corrected, where=where))
     return units
 
 
@@ -282,7 +297,8 @@ def _datetime(ds, date_tag, time_tag):
     try:
         day = dt.datetime.strptime(date, "%Y%m%d").date()
     except ValueError as exc:
-        raise ValueError(f"{date_tag} {date!r} is not a DICOM date (YYYYMMDD).") from exc
+        raise ValueError(tr("{tag} {value!r} is not a DICOM date (YYYYMMDD).").format(
+            tag=date_tag, value=date)) from exc
     return dt.datetime.combine(day, _parse_tm(time, time_tag, "the DICOM header"))
 
 
@@ -296,7 +312,8 @@ def _parse_tm(text, tag, where):
         micro = int((frac + "000000")[:6]) if frac else 0
         return dt.time(h, m, s, micro)
     except ValueError as exc:
-        raise ValueError(f"{tag} {text!r} in {where} is not a DICOM time (HHMMSS.FFFFFF).") from exc
+        raise ValueError(tr("{tag} {value!r} in {where} is not a DICOM time (HHMMSS.FFFFFF).").format(
+            tag=tag, value=text, where=where)) from exc
 
 
 def _parse_dt(text, tag, where):
@@ -306,8 +323,8 @@ def _parse_dt(text, tag, where):
     try:
         day = dt.datetime.strptime(main[:8], "%Y%m%d").date()
     except ValueError as exc:
-        raise ValueError(f"{tag} {text!r} in {where} is not a DICOM date-time "
-                         "(YYYYMMDDHHMMSS.FFFFFF).") from exc
+        raise ValueError(tr("{tag} {value!r} in {where} is not a DICOM date-time "
+                            "(YYYYMMDDHHMMSS.FFFFFF).").format(tag=tag, value=text, where=where)) from exc
     return dt.datetime.combine(day, _parse_tm(main[8:] or "000000", tag, where))
 
 
@@ -316,8 +333,9 @@ def _bq_per_ml(ds, where) -> np.ndarray:
     intercept = ds.get("RescaleIntercept")
     if slope is None or intercept is None or str(slope).strip() == "" or str(intercept).strip() == "":
         tag = "RescaleSlope" if slope is None or str(slope).strip() == "" else "RescaleIntercept"
-        raise ValueError(f"DICOM tag {tag} is missing in {where}: {_FIX['RescaleSlope']}.")
+        raise ValueError(tr("DICOM tag {tag} is missing in {where}: {fix}.").format(
+            tag=tag, where=where, fix=_fix("RescaleSlope")))
     if int(ds.get("NumberOfFrames", 1) or 1) > 1:
-        raise ValueError(f"{where} is a multi-frame (enhanced) PET object; read_pet_suv reads "
-                         "classic PET series with one file per slice.")
+        raise ValueError(tr("{where} is a multi-frame (enhanced) PET object; read_pet_suv reads "
+                            "classic PET series with one file per slice.").format(where=where))
     return ds.pixel_array.astype(np.float64) * float(slope) + float(intercept)

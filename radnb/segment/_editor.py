@@ -23,11 +23,14 @@ from radnb.view import _render
 from radnb.segment._editor_tools import EditorTools
 from radnb.view._viewer import Viewer
 
-TOOLS = (("Look", "look"), ("Paint", "brush"), ("Erase", "erase"), ("Grow", "grow"),
-         ("Box threshold", "box"))
-TOOL_TIPS = ("Hover to read values, click to pick a point", "Drag to paint the label",
-             "Drag to erase the label", "Click inside the lesion to grow a region",
-             "Drag a box: voxels in the box and in 'Box range' become the label")
+TOOLS = ((N_("Look"), "look"), (N_("Paint"), "brush"), (N_("Erase"), "erase"), (N_("Grow"), "grow"),
+         (N_("Box threshold"), "box"))  # (label shown, value the code uses)
+TOOL_TIPS = (N_("Hover to read values, click to pick a point"), N_("Drag to paint the label"),
+             N_("Drag to erase the label"), N_("Click inside the lesion to grow a region"),
+             N_("Drag a box: voxels in the box and in 'Box range' become the label"))
+#: The names of the edits (History's values), shown translated in the status line.
+EDIT_NAMES = (N_("paint"), N_("erase"), N_("box threshold"), N_("fill holes"), N_("keep largest"),
+              N_("interpolate"), N_("grow"), N_("edit"))
 EDITOR_HELP = N_(
     "<b>Paint / Erase:</b> drag on the picture (the circle is the brush, radius in mm). "
     "<b>Grow:</b> click inside the lesion; move 'Tolerance' to see the region change. "
@@ -51,8 +54,9 @@ class Editor(EditorTools, Viewer):
         self.last_message_bytes, self.message = 0, ""
         self._history_limit = max(20, int(history))
         lay = W.Layout(width="330px")
-        self._tool_w = W.ToggleButtons(options=TOOLS, value="look", description=tr("Tool"),
-                                       tooltips=list(TOOL_TIPS), style={"button_width": "122px"})
+        self._tool_w = W.ToggleButtons(options=[(tr(text), value) for text, value in TOOLS],
+                                       value="look", description=tr("Tool"),
+                                       tooltips=[tr(t) for t in TOOL_TIPS], style={"button_width": "122px"})
         self._label_w = W.Dropdown(description=tr("Label"), layout=W.Layout(width="220px"))
         self._add_label_w = W.Button(description=tr("+ label"), layout=W.Layout(width="70px"))
         self._radius_w = W.FloatSlider(description=tr("Brush mm"), min=0.5, max=30, step=0.5,
@@ -217,10 +221,11 @@ class Editor(EditorTools, Viewer):
         try:
             out = self.save()
             where = out if not hasattr(out, "iloc") else out["mask"].iloc[0]
-            self._status_msg_w.value = f"saved <code>{html.escape(str(where))}</code>"
+            self._status_msg_w.value = tr("saved {path}").format(
+                path=f"<code>{html.escape(str(where))}</code>")
         except Exception as exc:  # shown to the user beside the button, not as a traceback
-            self._status_msg_w.value = (f"<span style='color:#c62828'>not saved: "
-                                        f"{html.escape(f'{type(exc).__name__}: {exc}')}</span>")
+            self._status_msg_w.value = "<span style='color:#c62828'>{}</span>".format(
+                tr("not saved: {error}").format(error=html.escape(f"{type(exc).__name__}: {exc}")))
 
     def compare(self, reference=None):
         """Compare the active label with a reader's mask, now and live after every edit.
@@ -239,7 +244,7 @@ class Editor(EditorTools, Viewer):
             ``b`` = your mask (``dice``, ``hd95_mm``, ``volume_b_ml``, ...).
         """
         self._references.update(eio.reference_arrays(self, reference))
-        self._after_edit(self.message or "comparing")
+        self._after_edit(self.message or tr("comparing"))
         return self._agreement()
 
     # ----- browser messages ------------------------------------------------------------------
@@ -307,7 +312,7 @@ class Editor(EditorTools, Viewer):
     # ----- applying, drawing -----------------------------------------------------------------
     def _apply(self, flat, value, what):
         n = self.history.apply(flat, value, what)
-        self._after_edit(f"{what}: {n} voxels changed")
+        self._after_edit(tr("{what}: {n} voxels changed").format(what=tr(what), n=n))
         return n
 
     def _after_edit(self, text):
@@ -316,9 +321,11 @@ class Editor(EditorTools, Viewer):
             self.image_widget.value = _render.encode(self.render_array())
             self.n_renders += 1
         n_label = int(np.count_nonzero(self._labels == self.label)) if self._references else None
-        vol = "" if n_label is None else f"; label {self.label}: {n_label} voxels"
-        self._status_msg_w.value = (f"{html.escape(text)}{vol} <small>(undo: {len(self.history)}, "
-                                    f"redo: {self.history.n_redo})</small>")
+        vol = "" if n_label is None else tr("; label {label}: {n} voxels").format(
+            label=self.label, n=n_label)
+        steps = tr("(undo: {undo}, redo: {redo})").format(undo=len(self.history),
+                                                          redo=self.history.n_redo)
+        self._status_msg_w.value = f"{html.escape(text)}{html.escape(vol)} <small>{steps}</small>"
         if self._references:
             self._compare_w.value = self._compare_html()
             self._legend_w.value = self._legend()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
 import radnb.segment._editor_ops as ops
 from radnb.segment._tools import region_grow
 from radnb.view import _render
@@ -103,13 +104,13 @@ class EditorTools:
     def undo(self):
         """Undo the last edit; return its name, or None."""
         what = self.history.undo()
-        self._after_edit(f"undid {what}" if what else "nothing to undo")
+        self._after_edit(tr("undid {what}").format(what=tr(what)) if what else tr("nothing to undo"))
         return what
 
     def redo(self):
         """Redo the last undone edit; return its name, or None."""
         what = self.history.redo()
-        self._after_edit(f"redid {what}" if what else "nothing to redo")
+        self._after_edit(tr("redid {what}").format(what=tr(what)) if what else tr("nothing to redo"))
         return what
 
     def _grow_zyx(self, zyx):

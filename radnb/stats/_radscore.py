@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from radnb._utils.i18n import _ as tr
 from radnb.stats._missing import MissingValueFilter
 from radnb.stats._radscore_result import RadscoreResult
 from radnb.stats._selection import CorrelationFilter, penalised_logistic, split_xy
@@ -136,10 +137,10 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
         dropped = causes != ""
         if dropped.any():
             kinds = causes[dropped].value_counts()
-            warnings.warn(
-                f"radscore_model: left out {int(dropped.sum())} of {n_given} patients ("
-                + ", ".join(f"{k}: {v}" for k, v in kinds.items())
-                + "); see result.errors.", stacklevel=3)
+            warnings.warn(tr("radscore_model: left out {k} of {n} patients ({causes}); see "
+                             "result.errors.").format(
+                k=int(dropped.sum()), n=n_given, causes=", ".join(f"{k}: {v}" for k, v in kinds.items())),
+                stacklevel=3)
             if not isinstance(outcome, str):
                 outcome = np.asarray(outcome)[~dropped.to_numpy()]
             features = features.loc[~dropped]
@@ -157,10 +158,11 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
                 "missing value in " + ", ".join(X.columns[X.loc[i].isna()][:3])
                 for i in X.index[bad]]})
             errors = pd.concat([errors, more], ignore_index=True)
-            warnings.warn(
-                f"radscore_model: impute=None drops every patient with a missing feature value: "
-                f"left out {int(bad.sum())} of {n_given}; see result.errors. The default "
-                "(impute='median', max_missing=0.5) keeps them.", stacklevel=3)
+            warnings.warn(tr(
+                "radscore_model: impute=None drops every patient with a missing feature value: "
+                "left out {k} of {n}; see result.errors. The default "
+                "(impute='median', max_missing=0.5) keeps them.").format(k=int(bad.sum()), n=n_given),
+                stacklevel=3)
             X, y = X.loc[~bad], y[~bad.to_numpy()]
     if combat is not None:
         combat = _checked_combat(combat, X, y)
@@ -186,14 +188,14 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
         oof = pd.DataFrame({"outcome": y, "fold": -1, "probability": np.nan,
                             "radscore": np.nan}, index=X.index)
         rows, chosen = [], []
-        for k, (tr, te) in enumerate(outer.split(X, y)):
-            est = search.fit(X.iloc[tr], y[tr]).best_estimator_
+        for k, (train, te) in enumerate(outer.split(X, y)):
+            est = search.fit(X.iloc[train], y[train]).best_estimator_
             prob = est.predict_proba(X.iloc[te])[:, 1]
             oof.iloc[te, 1:] = np.column_stack([np.full(len(te), k), prob,
                                                 est.decision_function(X.iloc[te])])
             names = _selected(est)
             chosen.extend(names)
-            rows.append({"fold": k, "n_train": len(tr), "n_test": len(te),
+            rows.append({"fold": k, "n_train": len(train), "n_test": len(te),
                          "AUC": roc_auc_score(y[te], prob), "C": search.best_params_["model__C"],
                          "n_selected": len(names),
                          "n_features_dropped": len(_dropped(est))})

@@ -7,11 +7,12 @@ import pandas as pd
 from radnb._utils.formatting import format_p
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
+from radnb.stats._phrases import known_phrase
 
 __all__ = ["interpret_p", "bootstrap_optimism"]
 
 
-def interpret_p(p, what, *, alpha=0.05):
+def interpret_p(p, what, *, alpha=0.05, label="p"):
     """One sentence that reads a p-value the way a reviewer expects.
 
     A small p-value is evidence against "no difference / no association"; a
@@ -28,6 +29,12 @@ def interpret_p(p, what, *, alpha=0.05):
         ``"age differs between benign and malignant lesions"``.
     alpha : float, default 0.05
         The significance level stated in the Methods.
+    label : str, default "p"
+        The name printed before the value. ``"q"`` is for false-discovery-rate
+        adjusted values (Benjamini-Hochberg q-values): the sentence then reads
+        the value at a false discovery rate of ``alpha`` (Benjamini & Hochberg,
+        J R Stat Soc B 1995;57:289-300). Any other text (``"log-rank p"``,
+        ``"Bonferroni p"``) only changes the name.
 
     Returns
     -------
@@ -39,23 +46,39 @@ def interpret_p(p, what, *, alpha=0.05):
     'p = 0.160: no evidence at the 5% level that the two AUCs differ; this does not show that there is no difference or no relation (the study may be too small to see it).'
     >>> interpret_p(0.0004, "age differs between the groups")
     'p < 0.001: evidence at the 5% level that age differs between the groups; the p-value says nothing about how large or clinically important the effect is.'
+    >>> interpret_p(0.02, "Idm differs between the groups", label="q")
+    'q = 0.020: evidence at a false discovery rate of 5% that Idm differs between the groups; the q-value says nothing about how large or clinically important the effect is.'
     """
     p = float(p)
     if not np.isfinite(p):
-        raise ValueError(f"p must be a number between 0 and 1; got {p!r}. Was the test computed?")
+        raise ValueError(tr("p must be a number between 0 and 1; got {value!r}. Was the test "
+                            "computed?").format(value=p))
     check_range("p", p, 0, 1)
     check_range("alpha", alpha, 0, 1, inclusive=False)
     if not isinstance(what, str) or not what.strip():
-        raise ValueError("what must describe the tested question, e.g. "
-                         "'age differs between benign and malignant lesions'.")
+        raise ValueError(tr("what must describe the tested question, e.g. "
+                            "'age differs between benign and malignant lesions'."))
+    what = known_phrase(what)  # a phrase of the tutorials reads in the current language
+    if not isinstance(label, str) or not label.strip():
+        raise ValueError(tr("label must be the name printed before the value, such as 'p' or 'q'; "
+                            "got {value!r}.").format(value=label))
     level = f"{100 * alpha:g}%"
+    shown = format_p(p, prefix=label.strip())
+    if label.strip() == "q":  # a q-value is read at a false discovery rate, not a significance level
+        if p < alpha:
+            return tr("{p}: evidence at a false discovery rate of {level} that {what}; the q-value "
+                      "says nothing about how large or clinically important the effect is.").format(
+                p=shown, level=level, what=what)
+        return tr("{p}: no evidence at a false discovery rate of {level} that {what}; this does not "
+                  "show that there is no difference or no relation (the study may be too small to "
+                  "see it).").format(p=shown, level=level, what=what)
     if p < alpha:
         return tr("{p}: evidence at the {level} level that {what}; the p-value says "
                   "nothing about how large or clinically important the effect is.").format(
-            p=format_p(p), level=level, what=what)
+            p=shown, level=level, what=what)
     return tr("{p}: no evidence at the {level} level that {what}; this does not show "
               "that there is no difference or no relation (the study may be too small to see it).").format(
-        p=format_p(p), level=level, what=what)
+        p=shown, level=level, what=what)
 
 
 def _calibration_slope(y, p):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
+from radnb.stats._phrases import known_phrase as _phrase
 from radnb.stats._reporting import interpret_p
 
 __all__ = ["describe_screen", "compare_values", "describe_auc"]
@@ -16,7 +18,8 @@ __all__ = ["describe_screen", "compare_values", "describe_auc"]
 
 def _text(name, value):
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a short non-empty text; got {value!r}.")
+        raise ValueError(tr("{name} must be a short non-empty text; got {value!r}.").format(
+            name=name, value=value))
     return value.strip()
 
 
@@ -51,24 +54,23 @@ def describe_screen(q, what, *, items="features", fdr=0.05):
     >>> describe_screen([0.001, 0.02, 0.3, 0.9], "differ between sites")
     '2 of 4 features show evidence at a false discovery rate of 5% that they differ between sites (Benjamini-Hochberg q < 0.05: on average at most 5% of such findings are false); for the other 2 the screen found no evidence, which does not show that there is no difference or no relation for them.'
     """
-    what = _text("what", what)
-    items = _text("items", items)
+    what, items = _phrase(_text("what", what)), _phrase(_text("items", items))
     check_range("fdr", fdr, 0, 1, inclusive=False)
     q = np.asarray(q, dtype=float).ravel()
     if q.size == 0:
-        raise ValueError("q is empty; pass the q-values (adjusted p-values) of the screen.")
+        raise ValueError(tr("q is empty; pass the q-values (adjusted p-values) of the screen."))
     finite = np.isfinite(q)
     n, k = int(finite.sum()), int((q[finite] < fdr).sum())
     level = f"{100 * fdr:g}%"
-    s = (f"{k} of {n} {items} show evidence at a false discovery rate of {level} that they "
-         f"{what} (Benjamini-Hochberg q < {fdr:g}: on average at most {level} of such findings "
-         "are false)")
+    s = tr("{k} of {n} {items} show evidence at a false discovery rate of {level} that they "
+           "{what} (Benjamini-Hochberg q < {fdr}: on average at most {level} of such findings "
+           "are false)").format(k=k, n=n, items=items, level=level, what=what, fdr=f"{fdr:g}")
     if k < n:
-        s += (f"; for the other {n - k} the screen found no evidence, which does not show that "
-              "there is no difference or no relation for them")
+        s += tr("; for the other {m} the screen found no evidence, which does not show that "
+                "there is no difference or no relation for them").format(m=n - k)
     if not finite.all():
-        s += f"; {int((~finite).sum())} could not be tested"
-    return s + "."
+        s += tr("; {m} could not be tested").format(m=int((~finite).sum()))
+    return tr("{sentence}.").format(sentence=s)
 
 
 def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=0.05):
@@ -102,26 +104,32 @@ def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=
     >>> compare_values(0.70, 0.75, "deep features", "the Rad-score", p=0.3)  # doctest: +ELLIPSIS
     'AUC 0.70 (deep features) vs 0.75 (the Rad-score): higher for the Rad-score, by 0.05. p = 0.300: no evidence ...'
     """
-    name_a, name_b, what = _text("name_a", name_a), _text("name_b", name_b), _text("what", what)
+    raw_a, raw_b = _text("name_a", name_a), _text("name_b", name_b)
+    name_a, name_b, what = _phrase(raw_a), _phrase(raw_b), _phrase(_text("what", what))
     a, b = float(a), float(b)
     if not (np.isfinite(a) and np.isfinite(b)):
-        raise ValueError(f"both values must be numbers; got {a!r} and {b!r}. Were they computed?")
+        raise ValueError(tr("both values must be numbers; got {a!r} and {b!r}. Were they "
+                            "computed?").format(a=a, b=b))
     diff = round(a - b, int(digits))
 
-    def owner(name):
+    def higher(first, by):
+        raw, name = (raw_a, name_a) if first else (raw_b, name_b)
         # "with ComBat" reads as is; a noun ("the Rad-score") needs "for"
-        return name if name.split()[0].lower() in {"with", "without", "after", "before", "in",
-                                                   "on", "at", "for"} else f"for {name}"
+        if raw.split()[0].lower() in {"with", "without", "after", "before", "in", "on", "at", "for"}:
+            return tr("higher {name}, by {by}.").format(name=name, by=by)
+        return tr("higher for {name}, by {by}.").format(name=name, by=by)
 
-    s = f"{what} {a:.{digits}f} ({name_a}) vs {b:.{digits}f} ({name_b}): "
+    s = tr("{what} {a} ({name_a}) vs {b} ({name_b}): ").format(
+        what=what, a=f"{a:.{digits}f}", name_a=name_a, b=f"{b:.{digits}f}", name_b=name_b)
     if a == b:
-        s += "equal."
+        s += tr("equal.")
     elif diff == 0:  # e.g. 0.846 vs 0.843: shown as 0.85 vs 0.84, so never call them "equal"
-        s += f"higher {owner(name_a if a > b else name_b)}, by less than {10 ** -digits:.{digits}f}."
+        s += higher(a > b, tr("less than {step}").format(step=f"{10 ** -digits:.{digits}f}"))
     else:
-        s += f"higher {owner(name_a if diff > 0 else name_b)}, by {abs(diff):.{digits}f}."
+        s += higher(diff > 0, f"{abs(diff):.{digits}f}")
     if p is not None:
-        s += " " + interpret_p(p, f"the {what} differs ({name_a} vs {name_b})", alpha=alpha)
+        s += " " + interpret_p(p, tr("the {what} differs ({name_a} vs {name_b})").format(
+            what=what, name_a=name_a, name_b=name_b), alpha=alpha)
     return s
 
 
@@ -156,21 +164,26 @@ def describe_auc(auc, name, *, ci=None, outcome="the outcome", confidence=0.95):
     >>> describe_auc(0.55, "Sphericity", ci=(0.45, 0.65))
     'higher values of Sphericity go with the outcome (AUC 0.55, 95% CI 0.45-0.65; separation |AUC - 0.5| = 0.05); the interval includes 0.5, so even the direction is uncertain.'
     """
-    name, outcome = _text("name", name), _text("outcome", outcome)
+    name, outcome = _phrase(_text("name", name)), _phrase(_text("outcome", outcome))
     auc = float(auc)
     if not np.isfinite(auc):
-        raise ValueError(f"auc must be a number between 0 and 1; got {auc!r}.")
+        raise ValueError(tr("auc must be a number between 0 and 1; got {value!r}.").format(value=auc))
     check_range("auc", auc, 0, 1)
     if auc == 0.5:
-        return f"{name} does not rank the groups at all (AUC 0.50)."
-    side = "higher" if auc > 0.5 else "lower"
+        return tr("{name} does not rank the groups at all (AUC 0.50).").format(name=name)
     level = f"{100 * confidence:g}%"
     inside = f"AUC {auc:.2f}"
     if ci is not None:
         lo, hi = (float(v) for v in ci)
-        inside += f", {level} CI {lo:.2f}-{hi:.2f}"
-    s = (f"{side} values of {name} go with {outcome} ({inside}; "
-         f"separation |AUC - 0.5| = {abs(auc - 0.5):.2f})")
+        inside = tr("AUC {auc}, {level} CI {low}-{high}").format(
+            auc=f"{auc:.2f}", level=level, low=f"{lo:.2f}", high=f"{hi:.2f}")
+    if auc > 0.5:
+        s = tr("higher values of {name} go with {outcome} ({inside}; separation |AUC - 0.5| = "
+               "{separation})")
+    else:
+        s = tr("lower values of {name} go with {outcome} ({inside}; separation |AUC - 0.5| = "
+               "{separation})")
+    s = s.format(name=name, outcome=outcome, inside=inside, separation=f"{abs(auc - 0.5):.2f}")
     if ci is not None and lo <= 0.5 <= hi:
-        s += "; the interval includes 0.5, so even the direction is uncertain"
-    return s + "."
+        s += tr("; the interval includes 0.5, so even the direction is uncertain")
+    return tr("{sentence}.").format(sentence=s)

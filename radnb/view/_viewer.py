@@ -162,9 +162,12 @@ class Viewer(W.VBox):
 
     @staticmethod
     def _text(p):
-        return (f"voxel {p['index']}, {tuple(round(v, 1) for v in p['physical_mm'])} mm, "
-                f"value {p['value']:g}{' ' + p['unit'] if p['unit'] else ''}"
-                + (f", inside {', '.join(p['in_masks'])}" if p["in_masks"] else ""))
+        text = tr("voxel {index}, {position} mm, value {value}").format(
+            index=p["index"], position=tuple(round(v, 1) for v in p["physical_mm"]),
+            value=f"{p['value']:g}{' ' + p['unit'] if p['unit'] else ''}")
+        if p["in_masks"]:
+            text += tr(", inside {masks}").format(masks=", ".join(p["in_masks"]))
+        return text
 
     # ----- events --------------------------------------------------------------------
     def _display_to_slice(self, xy):
@@ -180,7 +183,7 @@ class Viewer(W.VBox):
         if rc is None:
             return
         zyx = _render.slice_to_voxel(self.plane, self.slice, *rc, self._data["image"].shape)
-        self._hover_w.value = "Cursor: " + html.escape(self._text(self._describe(zyx)))
+        self._hover_w.value = tr("Cursor: {where}").format(where=html.escape(self._text(self._describe(zyx))))
 
     def _on_click(self, change):
         rc = self._display_to_slice(change["new"])
@@ -358,7 +361,7 @@ class Viewer(W.VBox):
             self._on_hover({"new": self.image_widget.hover})
         p = self.pick()
         if p is not None:
-            self._readout_w.value = "Picked point: " + html.escape(self._text(p))
+            self._readout_w.value = tr("Picked point: {where}").format(where=html.escape(self._text(p)))
         if self._dice:
             self._dice_w.value = self._dice_html()
 

@@ -15,6 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option
 
 # The host itkwidgets 1.0a55 loads its viewer from (itkwidgets/viewer_config.py).
@@ -113,8 +114,6 @@ def view3d(image, mask=None, *, backend="auto", online=None, height=600):
         return viewer
     import ipywidgets as W
 
-    from radnb._utils.i18n import _ as tr
-
     note = W.HTML(tr("<b>3D view not available</b>: {reason}. Showing the 2D viewer instead.").format(
         reason=reason))
     return W.VBox([note, browse(img, msk, validation=False)])
@@ -125,13 +124,14 @@ def _itkwidgets(img, msk, online):
     if online is None:
         online = is_online()
     if not online:
-        return None, (f"itkwidgets downloads its viewer from {VIEWER_HOST} when shown, and that "
-                      "host cannot be reached (offline, or RADNB_OFFLINE is set); use "
-                      "backend='niivue', which works offline")
+        return None, tr("itkwidgets downloads its viewer from {host} when shown, and that "
+                        "host cannot be reached (offline, or RADNB_OFFLINE is set); use "
+                        "backend='niivue', which works offline").format(host=VIEWER_HOST)
     try:
         from itkwidgets import view
     except ImportError as exc:
-        return None, f"itkwidgets is not installed ({exc}); install radnb with its dependencies"
+        return None, tr("itkwidgets is not installed ({error}); install radnb with its "
+                        "dependencies").format(error=exc)
     kwargs = {"image": img}
     if msk is not None:
         kwargs["label_image"] = msk
@@ -143,8 +143,8 @@ def _niivue(img, msk, height):
     try:
         from ipyniivue import NiiVue, ShowRender, SliceType
     except ImportError as exc:
-        return None, (f"ipyniivue could not be imported ({exc}); install radnb with its "
-                      "dependencies (uv sync) or pass backend='2d'")
+        return None, tr("ipyniivue could not be imported ({error}); install radnb with its "
+                        "dependencies (uv sync) or pass backend='2d'").format(error=exc)
     volumes = [dict(_intensity_range(img), data=_nifti_bytes(img), name="image.nii.gz",
                     colormap="gray")]
     if msk is not None:
@@ -161,7 +161,8 @@ def _niivue(img, msk, height):
                     is_colorbar=False)
         nv.load_volumes(volumes)
     except Exception as exc:  # a viewer problem must not cost the user the picture
-        return None, f"the niivue viewer could not be created ({type(exc).__name__}: {exc})"
+        return None, tr("the niivue viewer could not be created ({error})").format(
+            error=f"{type(exc).__name__}: {exc}")
     return nv, None
 
 
