@@ -33,7 +33,9 @@ setup() {
     say "setting up the environment in .venv (pinned by uv.lock) ..."
     # pyradiomics' source release needs numpy at build time: pyproject.toml gives uv those
     # build dependencies ([tool.uv.extra-build-dependencies]).
-    "$UV" sync --locked --all-extras --quiet
+    # --compile-bytecode: every kernel, worker and command then starts from compiled modules,
+    # also where PYTHONDONTWRITEBYTECODE is set (uv does not write .pyc files by default).
+    "$UV" sync --locked --all-extras --quiet --compile-bytecode
 }
 
 cmd=${1:-help}
