@@ -30,6 +30,20 @@ def test_auc_delong_ci_matches_proc(asah, marker, auc, low, high):
     assert list(r["CI95%"]) == [r["ci_low"], r["ci_high"]]
 
 
+def test_delong_test_of_two_scores_that_rank_alike_gives_z_0_p_1():
+    """pROC's delong.paired.test sets z = 0 when the AUCs are equal and the variance of their
+    difference is 0 (its NaN special case), so roc.test reports p = 1: identical rankings (the same
+    score, or a monotone transform, as a LASSO picking the same features produces) are no
+    difference, not a failed test."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 80)
+    s = rng.normal(size=80) + y
+    for other in (s, 2 * s + 1, np.exp(s)):
+        r = ev.delong_test(y, s, other).iloc[0]
+        assert r["diff"] == 0 and r["SE"] == 0
+        assert r["z"] == 0 and r["p-val"] == 1
+
+
 @pytest.mark.data
 @pytest.mark.parametrize("a, b, z, p", [
     ("ndka", "s100b", -1.3908, 0.1643),  # pROC roc.test(roc(ndka), roc(s100b)), DeLong paired

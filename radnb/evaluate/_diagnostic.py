@@ -130,7 +130,10 @@ def delong_test(y_true, score_a, score_b, alpha=None, *, confidence=0.95):
     pandas.DataFrame
         One row: ``AUC_a``, ``AUC_b``, ``diff`` (a - b), ``SE``, ``ci_low``,
         ``ci_high``, ``CI95%`` (of the difference; named after the level),
-        ``z``, ``p-val`` (two-sided).
+        ``z``, ``p-val`` (two-sided). Two scores that rank every case alike
+        (the same score, or one a monotone transform of the other) have a
+        difference of 0 with no variance: ``z`` = 0 and ``p-val`` = 1, as in
+        pROC's DeLong test.
 
     References
     ----------
@@ -154,17 +157,23 @@ def delong_test(y_true, score_a, score_b, alpha=None, *, confidence=0.95):
     pos, neg = _roc.split_scores(y, a, b)
     auc, cov = roc_core.delong(pos, neg)
     diff = auc[0] - auc[1]
-    se = float(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]))
-    z = diff / se if se > 0 else np.nan
+    se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    if se > 0:
+        z = diff / se
+    elif diff == 0:  # both scores rank every case alike: z = 0, p = 1, as pROC's DeLong test
+        z = 0.0
+    else:
+        z = np.nan
+    p_value = float(2 * norm.sf(abs(z))) if np.isfinite(z) else np.nan
     q = norm.ppf(1 - alpha / 2)
     low, high = diff - q * se, diff + q * se
     from radnb._utils.provenance import record  # what radnb.Study reports (no-op outside one)
     record("evaluate.delong_test", AUC_a=float(auc[0]), AUC_b=float(auc[1]), diff=float(diff),
-           p=float(2 * norm.sf(abs(z))) if se > 0 else None, n=int(y.size))
+           p=p_value if np.isfinite(p_value) else None, n=int(y.size))
     return pd.DataFrame({"AUC_a": [auc[0]], "AUC_b": [auc[1]], "diff": [diff], "SE": [se],
                          "ci_low": [low], "ci_high": [high],
                          ci_column(confidence): [ci_cell(low, high)], "z": [z],
-                         "p-val": [2 * norm.sf(abs(z)) if se > 0 else np.nan]})
+                         "p-val": [p_value]})
 
 
 def optimal_threshold(y_true, y_score):
