@@ -71,6 +71,20 @@ def sha1(image) -> str:
     return hashlib.sha1(memoryview(buffer).cast("B")).hexdigest()
 
 
+def write_nrrd(image, path) -> None:
+    """Write ``image`` as compressed NRRD, atomically (a crash never leaves half a file)."""
+    import SimpleITK as sitk
+
+    from radnb._utils.files import atomic_write
+
+    with atomic_write(path, mode="path") as tmp:
+        writer = sitk.ImageFileWriter()
+        writer.SetImageIO("NrrdImageIO")
+        writer.SetFileName(str(tmp))
+        writer.UseCompressionOn()
+        writer.Execute(image)
+
+
 def file_signature(path) -> str | None:
     """A fingerprint of a file, or of every file in a folder (DICOM series); None if missing.
 

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from radnb.extract._cache import digest, image_digest
+from radnb.extract._cache import digest, image_digest, write_nrrd
 from radnb.extract._params import canonical, image_type_of, load_params, quiet_radiomics
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_image, check_option, check_range, check_same_grid
@@ -123,7 +123,6 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
     import SimpleITK as sitk
 
     from radnb.extract._extraction import _default_cache, _pyradiomics_version
-    from radnb._utils.files import atomic_write
 
     check_image(image)
     check_image(mask, "mask")
@@ -167,12 +166,7 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
     out = sitk.GetImageFromArray(arr)
     out.CopyInformation(image)
     out.SetMetaData("radnb_feature", feature)
-    with atomic_write(path, mode="path") as tmp:
-        writer = sitk.ImageFileWriter()
-        writer.SetImageIO("NrrdImageIO")
-        writer.SetFileName(str(tmp))
-        writer.UseCompressionOn()
-        writer.Execute(out)
+    write_nrrd(out, path)
     return out
 
 

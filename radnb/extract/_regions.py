@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 
-from radnb.extract._cache import image_digest
+from radnb.extract._cache import image_digest, write_nrrd
 from radnb.extract._extraction import _default_cache, _rows, extract_features
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option, check_range
@@ -25,19 +25,10 @@ class RegionWarning(UserWarning):
 
 def _store(mask, cache_dir) -> str:
     """Write ``mask`` as NRRD named by its content; return the path (written once)."""
-    import SimpleITK as sitk
-
-    from radnb._utils.files import atomic_write
-
     key = image_digest(mask)
     path = _default_cache(cache_dir) / _LAYOUT / key[:2] / f"{key}.nrrd"
     if not path.exists():
-        with atomic_write(path, mode="path") as tmp:
-            writer = sitk.ImageFileWriter()
-            writer.SetImageIO("NrrdImageIO")
-            writer.SetFileName(str(tmp))
-            writer.UseCompressionOn()
-            writer.Execute(mask)
+        write_nrrd(mask, path)
     return str(path)
 
 
