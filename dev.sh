@@ -60,11 +60,14 @@ case "$cmd" in
         exec .venv/bin/python -m pytest "$@" ;;
     messages)
         setup
-        # msgids are the English texts marked with _(), tr(), N_() or ngettext() in radnb/;
-        # new ones arrive with an empty msgstr: translate them in the .po, then run this again.
+        # msgids are the English texts marked with _(), tr(), N_() or ngettext() in radnb/ and
+        # passed to radnb.tr() / radnb.say() in the English tutorials' code cells (see
+        # radnb/locale/babel.cfg); new ones arrive with an empty msgstr: translate them in the
+        # .po, then run this again.
         pot=$(mktemp --suffix=.pot)
-        .venv/bin/pybabel extract --no-location --sort-output --omit-header -k tr -k N_ \
-            --ignore-dirs '.* __pycache__' --project radnb -o "$pot" radnb  # include radnb/_utils
+        .venv/bin/pybabel extract --no-location --sort-output --omit-header -k tr -k say -k N_ \
+            -F radnb/locale/babel.cfg --ignore-dirs '.* __pycache__ node_modules _html' \
+            --project radnb -o "$pot" .
         .venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 \
             -i "$pot" -d radnb/locale -D radnb -l zh
         rm -f "$pot"

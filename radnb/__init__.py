@@ -27,6 +27,8 @@ Submodules are imported on first use, so ``import radnb`` stays light.
 radnb speaks English or Chinese: :func:`set_language` (``"zh"`` / ``"en"``),
 else ``RADNB_LANG``, else a ``radnb.toml`` in the working folder with
 ``language = "zh"``, else the system locale; :func:`get_language` tells which.
+:func:`tr` and :func:`say` give a notebook's own titles and printed sentences in
+that language (the tutorials' texts are in radnb's catalogue).
 """
 import importlib
 
@@ -37,7 +39,7 @@ _SUBMODULES = (
     "reproducibility", "harmonize", "stats", "evaluate", "report", "deep", "genomics", "study",
 )
 
-_LANGUAGE_FUNCTIONS = ("set_language", "get_language")
+_LANGUAGE_FUNCTIONS = ("set_language", "get_language", "tr", "say")
 
 __all__ = list(_SUBMODULES) + ["Study", "__version__", *_LANGUAGE_FUNCTIONS]
 

@@ -9,6 +9,11 @@ replaced by its translation, no outputs. Commands (``python -m radnb translate .
 - ``update``: refresh the catalogues from the English notebooks and list the cells to translate;
 - ``build``: write the translated notebooks;
 - ``check``: list what is untranslated or out of date (what the tests check).
+
+Code cells are the same in every language; what they print or draw in words goes through
+``radnb.say`` / ``radnb.tr``, whose texts are in radnb's own catalogue
+(``radnb/locale/<lang>/LC_MESSAGES/radnb.po``, refreshed by ``./dev.sh messages``, which reads
+the English notebooks' code cells with :func:`extract_ipynb`).
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from pathlib import Path
 
 __all__ = [
     "list_notebooks", "execute_notebook", "insert_solutions", "update_catalogue",
-    "translate_notebook", "build_translation", "translation_problems",
+    "translate_notebook", "build_translation", "translation_problems", "extract_ipynb",
 ]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -353,3 +358,28 @@ def translation_problems(language: str = "zh", root=None, names=None) -> list[st
     extra = extra if names is None else extra & set(names)
     problems += [f"{language}/{name} has no English source; delete it" for name in sorted(extra)]
     return problems
+
+
+def extract_ipynb(fileobj, keywords, comment_tags, options):
+    """Babel extractor for the code cells of a notebook (``[ipynb: notebooks/en/*.ipynb]``).
+
+    Yields Babel's ``(lineno, funcname, message, comments)`` for each ``tr(...)`` /
+    ``say(...)`` call in a code cell, as :func:`babel.messages.extract.extract_python` finds
+    them; ``lineno`` counts the lines of all code cells one after another.
+    """
+    import io
+    import json
+
+    from babel.messages.extract import extract_python
+
+    cells = json.loads(fileobj.read().decode("utf-8")).get("cells", [])
+    offset = 0
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        found = extract_python(io.BytesIO(source.encode("utf-8")), keywords, comment_tags, options)
+        for lineno, funcname, message, comments in found:
+            yield offset + lineno, funcname, message, comments
+        offset += source.count("\n") + 1

@@ -208,7 +208,7 @@ def test_stats_sentences_and_table_one_headers_in_chinese():
 def _code_messages():
     from babel.messages.extract import extract_from_dir
 
-    keywords = {"_": None, "tr": None, "N_": None, "ngettext": (1, 2)}
+    keywords = {"_": None, "tr": None, "say": None, "N_": None, "ngettext": (1, 2)}
     found = set()
     def directory_filter(path):  # Babel skips folders starting with "_" by default: not radnb/_utils
         return not os.path.basename(path).startswith(".") and os.path.basename(path) != "__pycache__"
@@ -216,11 +216,27 @@ def _code_messages():
     for _path, _line, message, _comments, _context in extract_from_dir(
             str(ROOT / "radnb"), keywords=keywords, directory_filter=directory_filter):
         found.add(message if isinstance(message, str) else tuple(message))
+    return found | _tutorial_messages()
+
+
+def _tutorial_messages():
+    """What the English tutorials' code cells pass to radnb.tr / radnb.say (as ./dev.sh messages)."""
+    from babel.messages.extract import extract_from_file
+
+    from radnb._notebooks import extract_ipynb
+
+    found = set()
+    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
+        for _line, message, _comments, _context in extract_from_file(
+                extract_ipynb, str(path), keywords={"tr": None, "say": None}):
+            found.add(message)
     return found
 
 
 def _fields(text):
-    return sorted(f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None)
+    """The placeholders of a message with their format ('{auc:.3f}' -> ('auc', '.3f', None))."""
+    return sorted((f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(text)
+                  if f is not None)
 
 
 def test_catalogue_has_every_message_of_the_code_translated_and_no_stale_ones():
@@ -389,3 +405,68 @@ def test_every_phrase_the_tutorials_pass_is_translated():
                                                  for pat in patterns)})
     assert not missing, ("add these to radnb/stats/_phrases.py, then run ./dev.sh messages and "
                          f"translate them: {missing}")
+
+
+# --- what the tutorials print and draw themselves ----------------------------------------------
+
+def test_tr_and_say_fill_in_values_in_the_current_language(capsys):
+    assert radnb.tr("AUC {auc:.3f}", auc=0.81234) == "AUC 0.812"
+    radnb.say("{n} patients, {events} sarcomas", n=120, events=48)
+    assert capsys.readouterr().out == "120 patients, 48 sarcomas\n"
+    assert radnb.tr("a text radnb does not know") == "a text radnb does not know"
+    with pytest.raises(KeyError, match=r"needs a value for 'events'; pass events=\.\.\., n=\.\.\."):
+        radnb.tr("{n} patients, {events} sarcomas", n=1)
+    radnb.set_language("zh")
+    assert radnb.tr("Case") == "病例"
+    chinese = {m for m in _tutorial_messages() if "{" in m}
+    assert chinese, "the tutorials print nothing through radnb.say"
+    message = sorted(chinese)[0]
+    values = {f: 1 for f, _spec, _conv in _fields(message)}
+    assert CJK.search(radnb.tr(message, **values)), message
+
+
+def _words_in(node):
+    """String constants with letters in ``node``, not looking inside calls (their text is theirs)."""
+    import ast
+
+    if isinstance(node, ast.Call):
+        return []
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) and re.search("[A-Za-z]{2}", node.value) else []
+    return [w for child in ast.iter_child_nodes(node) for w in _words_in(child)]
+
+
+def _english_left_in_tutorial_code():
+    """(notebook, line) pairs where a code cell prints or draws English text of its own."""
+    import ast
+
+    import nbformat
+
+    drawers = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "text", "annotate"}
+    labels = {"label", "title", "xlabel", "ylabel"}
+    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                lines = cell.source.splitlines()
+                where = (path.stem, lines[node.lineno - 1].strip())
+                if name in ("tr", "say"):
+                    if not (node.args and isinstance(node.args[0], ast.Constant)):
+                        yield where + ("pass radnb.tr/say a plain string, its values as keywords",)
+                    continue
+                args = node.args if name == "print" or name in drawers else []
+                args = list(args) + [k.value for k in node.keywords if k.arg in labels]
+                if any(_words_in(arg) for arg in args):
+                    yield where + ("English text: use radnb.say(...) or radnb.tr(...)",)
+
+
+def test_tutorial_code_prints_and_draws_words_through_radnb_tr_and_say():
+    """Deliver 1 of #16: the code cells are the same in both languages, so the words they print
+    or draw come from radnb's catalogue (radnb.say / radnb.tr), or the Chinese notebooks would
+    print English."""
+    left = sorted(set(_english_left_in_tutorial_code()))
+    assert not left, "\n".join(" | ".join(item) for item in left)

@@ -20,7 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "set_language", "translate_finished"]
+__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "say", "set_language", "tr",
+           "translate_finished"]
 
 #: The languages radnb speaks, with their names for messages.
 LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
@@ -186,6 +187,64 @@ def _(message: str) -> str:
         return message
     _fonts_for(language)
     return _catalogue(language).gettext(message)
+
+
+def tr(text: str, /, **values) -> str:
+    """``text`` in radnb's current language, with ``values`` filled into its ``{fields}``.
+
+    For the words a notebook shows itself: plot titles, axis labels, legend entries, column
+    names. The English text is the key into radnb's catalogue; the tutorials' texts are
+    translated there, so the same code cell speaks English or Chinese. A text radnb does not
+    know is returned in English. Pass the text as a plain string, never an f-string: the
+    values go in as keywords and are formatted like in an f-string (``{auc:.3f}``).
+
+    Parameters
+    ----------
+    text : str
+        The English text, with ``{name}`` or ``{name:format}`` fields.
+    **values
+        The value of each field.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        When a field of the text has no value; the message names the fields to pass.
+
+    Examples
+    --------
+    >>> tr("AUC {auc:.3f}", auc=0.81234)
+    'AUC 0.812'
+    >>> set_language("zh"); tr("Before ComBat")
+    'ComBat 之前'
+    >>> set_language(None)
+    """
+    translated = _(text)
+    if not values:
+        return translated
+    try:
+        return translated.format(**values)
+    except KeyError as exc:
+        fields = sorted({f for _lit, f, _spec, _conv in _parse(text) if f})
+        raise KeyError(f"the text {text!r} needs a value for {exc.args[0]!r}; pass "
+                       + ", ".join(f"{f}=..." for f in fields)) from None
+
+
+def say(text: str, /, **values) -> None:
+    """Print ``text`` in radnb's current language, with ``values`` filled in (see :func:`tr`).
+
+    The tutorials print their explanations with it, so the Chinese notebooks, which run the
+    same code, print Chinese.
+
+    Examples
+    --------
+    >>> say("{n} patients, {events} sarcomas", n=120, events=48)
+    120 patients, 48 sarcomas
+    """
+    print(tr(text, **values))
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
