@@ -35,11 +35,9 @@ def bh_qvalues(p):
     flat = p.ravel()
     ok = np.flatnonzero(~np.isnan(flat))
     q = np.full(flat.shape, np.nan)
-    m = ok.size
-    if m:
+    if ok.size:
         order = ok[np.argsort(flat[ok], kind="stable")]
-        scaled = flat[order] * m / np.arange(1, m + 1)
-        q[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+        q[order] = _bh_sorted(flat[order])
     return q.reshape(p.shape)
 
 
