@@ -85,7 +85,12 @@ def test_ct_presets_are_published_values():
     # brain W80 L40, abdomen (soft tissue) W400 L40.
     assert _render.CT_PRESETS["lung"] == (1500, -600)
     assert _render.CT_PRESETS["brain"] == (80, 40)
-    assert set(_render.CT_PRESETS) == {"lung", "mediastinum", "abdomen", "bone", "brain"}
+    # Soft tissues W350-400 / L20-60 (same page); the musculoskeletal soft-tissue window W400 L50.
+    assert _render.CT_PRESETS["soft_tissue"] == (400, 50)
+    for name in ("mediastinum", "soft_tissue", "abdomen"):
+        width, level = _render.CT_PRESETS[name]
+        assert 350 <= width <= 400 and 20 <= level <= 60, name
+    assert set(_render.CT_PRESETS) == {"lung", "mediastinum", "soft_tissue", "abdomen", "bone", "brain"}
 
 
 def test_percentile_window_matches_numpy(rng):

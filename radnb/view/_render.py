@@ -29,10 +29,12 @@ __all__ = [
 
 PLANES = ("axial", "coronal", "sagittal")
 
-#: CT window presets as (window width, level) in HU, from Radiopaedia "Windowing (CT)".
+#: CT window presets as (window width, level) in HU, from Radiopaedia "Windowing (CT)"
+#: ("soft tissues: W 350-400, L 20-60"; soft_tissue is the musculoskeletal W 400 / L 50).
 CT_PRESETS = {
     "lung": (1500.0, -600.0),
     "mediastinum": (350.0, 50.0),
+    "soft_tissue": (400.0, 50.0),
     "abdomen": (400.0, 40.0),
     "bone": (1800.0, 400.0),
     "brain": (80.0, 40.0),
