@@ -227,3 +227,57 @@ def test_validate_messages_are_plain(tmp_path):
     assert "np.float64" not in text and ".cxx" not in text and "SimpleITK ImageFileReader" not in text
     prob = table[(table["problem"] == "probability_mask") & (table["severity"] == "error")]
     assert prob["check"].tolist() == ["mask_integer"]
+
+
+# --- patient flow ------------------------------------------------------------------------------
+
+def _checks(rows):
+    """A validate()-shaped table from (case, timepoint, reader, check, severity) tuples."""
+    return pd.DataFrame(rows, columns=["case_id", "timepoint", "reader", "check", "severity"]).assign(
+        message="")
+
+
+def test_patient_flow_counts_each_excluded_patient_once_under_its_first_error():
+    from radnb.cohort import patient_flow
+
+    checks = _checks([
+        ("007", 1, 1, "image", "ok"), ("007", 1, 1, "border", "warning"),      # a warning: analysed
+        ("008", 1, 1, "mask", "error"), ("008", 1, 1, "label", "error"),       # two errors: "mask"
+        ("009", 1, 1, "geometry", "error"),
+        ("010", 1, 1, "image", "ok"), ("010", 2, 1, "mask_empty", "error"),    # only the rescan fails
+        ("011", 1, 2, "image", "ok"),                                           # reader 2 only
+        ("012", 1, 1, "mask", "error"),
+    ])
+    flow = patient_flow(checks)
+    assert flow["step"].tolist() == [
+        "assessed", "excluded: mask missing or unreadable", "excluded: mask not on the image grid",
+        "excluded: no image + mask pair for this timepoint and reader", "excluded in total", "analysed"]
+    assert flow["patients"].tolist() == [6, 2, 1, 1, 4, 2]
+    assert flow.attrs["excluded"] == {"008": "mask", "009": "geometry", "011": "no_pair", "012": "mask"}
+    # every pair counts: the failed rescan excludes 010 as well, reader 2's pair includes 011
+    every = patient_flow(checks, timepoint=None, reader=None)
+    assert every.set_index("step").loc[["excluded in total", "analysed"], "patients"].tolist() == [4, 2]
+    assert every.attrs["excluded"]["010"] == "mask_empty"
+
+
+def test_patient_flow_of_the_problem_cases_adds_up(tmp_path):
+    from radnb.cohort import patient_flow
+    from radnb.datasets import make_problem_cases
+
+    problems = make_problem_cases(tmp_path / "problems")
+    flow = patient_flow(validate(problems))
+    reasons = flow[flow["check"] != ""]
+    assert flow["patients"].iloc[0] == problems["case_id"].nunique()
+    assert reasons["patients"].sum() == flow.set_index("step").loc["excluded in total", "patients"]
+    assert flow["patients"].iloc[-1] == 1  # X01, the one good case
+    wrong_label = problems.loc[problems["problem"] == "wrong_label", "case_id"].item()
+    assert flow.attrs["excluded"][wrong_label] == "label"
+
+
+def test_patient_flow_names_a_timepoint_that_is_not_there():
+    from radnb.cohort import patient_flow
+
+    with pytest.raises(ValueError, match=r"no image \+ mask pair has timepoint = 3; the table has \[1\]"):
+        patient_flow(_checks([("001", 1, 1, "image", "ok")]), timepoint=3)
+    with pytest.raises(ValueError, match="missing column"):
+        patient_flow(pd.DataFrame({"case_id": ["001"]}))

@@ -470,3 +470,14 @@ def test_tutorial_code_prints_and_draws_words_through_radnb_tr_and_say():
     print English."""
     left = sorted(set(_english_left_in_tutorial_code()))
     assert not left, "\n".join(" | ".join(item) for item in left)
+
+
+def test_patient_flow_steps_speak_chinese(problems):
+    from radnb.cohort import patient_flow, validate
+
+    checks = validate(problems)
+    radnb.set_language("zh")
+    flow = patient_flow(checks)
+    assert flow["step"].iloc[0] == "评估" and flow["step"].iloc[-1] == "纳入分析"
+    assert "排除：掩膜缺失或无法读取" in flow["step"].tolist()
+    assert flow.attrs["excluded"] == patient_flow(checks, timepoint=None).attrs["excluded"]

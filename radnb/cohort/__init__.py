@@ -18,9 +18,13 @@ plus any clinical columns. Identifier columns (``case_id``, ``series_uid``,
 names ending in ``_id`` / ``uid``) are kept as text exactly as written.
 A row is identified by (``case_id``, ``timepoint``, ``reader``), plus
 ``modality`` when the column exists.
+
+:func:`patient_flow` counts patients assessed, excluded (with a reason each) and
+analysed, the numbers of a STARD / TRIPOD flow diagram.
 """
 
 from radnb.cohort._manifest import KEYS, load_manifest, from_folder, validate, summarize
+from radnb.cohort._flow import patient_flow
 
 __all__ = [
     "KEYS",
@@ -28,4 +32,5 @@ __all__ = [
     "from_folder",
     "validate",
     "summarize",
+    "patient_flow",
 ]
