@@ -93,6 +93,15 @@ def _parser():
                       help=tr("number of patients, 4 to 9999 (default 120)"))
     demo.set_defaults(func=_demo)
 
+    fetch = sub.add_parser("fetch", parents=[common], help=tr("download the real data the tutorials use (or --check what is there)"),
+                           description=tr("Download once, into the data home, every real data set a tutorial uses "
+                                       "(e.g. when a Binder image or a course machine is built)."))
+    fetch.add_argument("names", nargs="*", metavar="NAME",
+                       help=tr("only these: {names}").format(names=", ".join(_tutorial_data_names())))
+    fetch.add_argument("--dir", default=None, help=tr("data home (default: RADNB_DATA or ~/radnb_data)"))
+    fetch.add_argument("--check", action="store_true", help=tr("only check the local files, download nothing"))
+    fetch.set_defaults(func=_fetch)
+
     nbs = sub.add_parser("notebooks", parents=[common], help=tr("run every tutorial notebook and report time and status"))
     nbs.add_argument("--html", default=None, help=tr("also write the executed notebooks as HTML here"))
     nbs.add_argument("--timeout", type=int, default=600, help=tr("seconds allowed per cell (default 600)"))
@@ -224,6 +233,31 @@ def _demo(args) -> int:
     print(tr("folder:   {path}").format(path=folder))
     print(tr("manifest: {path}").format(path=folder / "manifest.csv"))
     return 0
+
+
+def _tutorial_data_names():
+    from radnb.datasets._tutorial_data import TUTORIAL_DATA
+
+    return list(TUTORIAL_DATA)
+
+
+def _fetch(args) -> int:
+    from radnb.datasets import fetch_tutorial_data
+
+    unknown = [n for n in args.names if n not in _tutorial_data_names()]
+    if unknown:
+        print(tr("radnb fetch: unknown data set(s) {names}; choose from {known}.").format(
+            names=unknown, known=", ".join(_tutorial_data_names())), file=sys.stderr)
+        return 2
+    status = fetch_tutorial_data(args.dir, names=args.names or None, download=not args.check)
+    for row in status.itertuples():
+        mark = tr("ready") if row.ready else tr("MISSING")
+        print(f"{mark:8} {row.name:20} ({row.tutorials}) {row.detail}")
+    missing = int((~status["ready"]).sum())
+    if missing:
+        print(tr("{n} of {total} data sets are missing; the tutorials that use them skip those "
+                 "sections or download them when run.").format(n=missing, total=len(status)))
+    return 1 if missing else 0
 
 
 def _notebooks(args) -> int:

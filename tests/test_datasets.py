@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 
 from radnb import datasets
@@ -146,3 +147,46 @@ def test_fetch_radmlbench_unknown_name_lists_the_known_ones(tmp_path):
     pytest.importorskip("radMLBench")
     with pytest.raises(ValueError, match=r"not a radMLBench data set; known: .*Ramella2018"):
         datasets.fetch_radmlbench("NoSuchTable", data_home=tmp_path)
+
+
+# --- the real data of the tutorials in one call (python -m radnb fetch) ------------------------
+
+def test_fetch_tutorial_data_check_says_what_is_missing_and_where(tmp_path, capsys, monkeypatch):
+    from radnb.__main__ import main
+    from radnb.datasets import TUTORIAL_DATA, fetch_tutorial_data
+
+    monkeypatch.setenv("RADNB_DATA", str(tmp_path))  # no fallback to the session's data folder
+    status = fetch_tutorial_data(tmp_path, download=False)
+    assert status["name"].tolist() == list(TUTORIAL_DATA) and not status["ready"].any()
+    for row in status.itertuples():  # every message says where the files go
+        assert str(tmp_path) in row.detail, row.detail
+    assert main(["fetch", "--check", "--dir", str(tmp_path), "LNDb"]) == 1
+    out = capsys.readouterr().out
+    assert "MISSING" in out and "LNDb.gz" in out and "1 of 1 data sets are missing" in out
+    with pytest.raises(ValueError, match="names must be one of .*'LNDb'.*got 'lndb'"):
+        fetch_tutorial_data(tmp_path, names=["lndb"])
+    assert main(["fetch", "--check", "--dir", str(tmp_path), "lndb"]) == 2
+
+
+def test_fetch_tutorial_data_finds_local_copies(shared_data, tmp_path, capsys):
+    from radnb.__main__ import main
+    from radnb.datasets import fetch_tutorial_data
+    from radnb.genomics import HALLMARK_VERSION
+
+    for name in ("pyradiomics", "ibsi_sts"):
+        (tmp_path / name).symlink_to(shared_data / name)
+    (tmp_path / "radmlbench").mkdir()
+    for name in ("LNDb", "NSCLC-Radiogenomics"):
+        (tmp_path / "radmlbench" / f"{name}.gz").symlink_to(shared_data / "radmlbench" / f"{name}.gz")
+    (tmp_path / "msigdb").mkdir()
+    (tmp_path / "msigdb" / f"h.all.v{HALLMARK_VERSION}.symbols.gmt").write_text(
+        "HALLMARK_HYPOXIA\thttps://x\tADM\tADORA2B\tAK4\n")
+    names = ["pyradiomics", "LNDb", "NSCLC-Radiogenomics", "ibsi_sts_pet", "hallmark"]
+    status = fetch_tutorial_data(tmp_path, names=names, download=False).set_index("name")
+    assert status["ready"].all(), status["detail"].to_dict()
+    assert status.loc["pyradiomics", "detail"].startswith("5 cases in ")
+    assert status.loc["ibsi_sts_pet", "detail"].startswith("51 patients in ")
+    lndb = pd.read_csv(shared_data / "radmlbench" / "LNDb.gz", compression="gzip")
+    assert status.loc["LNDb", "detail"].startswith(f"{len(lndb)} patients, {lndb.shape[1] - 2} features")
+    assert main(["fetch", "--check", "--dir", str(tmp_path), *names]) == 0
+    assert capsys.readouterr().out.count("ready") == len(names)

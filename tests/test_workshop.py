@@ -180,11 +180,16 @@ def test_hub_recipes_use_the_measured_sizing_and_the_binder_files(lang):
     for name in re.search(r"grep -E '\^\(([^)]*)\)==' binder/requirements.txt", text).group(1).split("|"):
         assert re.search(rf"^{re.escape(name)}==", requirements, flags=re.M), name
     assert "binder/postBuild" in text and "repo2docker" in text and "binder/simulate_build.sh" in text
-    # the data sets the recipe pre-fetches are the ones the notebooks fetch
+    # the hub gets the real data through postBuild's `radnb fetch`, which knows every radMLBench
+    # table the notebooks read
+    from radnb.datasets import TUTORIAL_DATA
+
+    assert "python -m radnb fetch" in (ROOT / "binder" / "postBuild").read_text()
+    assert "radnb fetch --check" in text
     sources = "".join(p.read_text(encoding="utf-8")
                       for p in sorted(timings.notebook_folder().glob("[0-9][0-9]_*.ipynb")))
     for name in set(re.findall(r'fetch_radmlbench\(\\"([^\\"]+)\\"\)', sources)):
-        assert f"'{name}'" in text, f"the hub recipe does not pre-fetch radMLBench table {name}"
+        assert name in TUTORIAL_DATA, f"radnb fetch does not get radMLBench table {name}"
 
 
 def test_timing_script_finds_either_notebook_layout(tmp_path):

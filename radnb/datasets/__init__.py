@@ -7,7 +7,8 @@ radnb never writes into the installed package.
 Real published data: :func:`fetch_radmlbench` (radiomics feature tables of
 published studies) and :func:`fetch_ibsi_sts` (the IBSI soft-tissue-sarcoma
 CT / MR / PET images with tumour masks) read local copies and download what
-is missing.
+is missing; :func:`fetch_tutorial_data` gets (or checks) every real data set the
+tutorials use in one call (``python -m radnb fetch``).
 """
 
 from radnb.datasets._loaders import (
@@ -21,6 +22,7 @@ from radnb.datasets._loaders import (
     PYRADIOMICS_CASES,
 )
 from radnb.datasets._real import fetch_radmlbench, fetch_ibsi_sts
+from radnb.datasets._tutorial_data import fetch_tutorial_data, TUTORIAL_DATA
 
 __all__ = [
     "get_data_home",
@@ -33,4 +35,6 @@ __all__ = [
     "PYRADIOMICS_CASES",
     "fetch_radmlbench",
     "fetch_ibsi_sts",
+    "fetch_tutorial_data",
+    "TUTORIAL_DATA",
 ]

@@ -25,7 +25,7 @@ _IBSI_RAW = "https://raw.githubusercontent.com/theibsi/data_sets/main/ibsi_1_val
 _IBSI_PAGE = "the IBSI 'data_sets' repository on GitHub (theibsi/data_sets), folder ibsi_1_validation"
 
 
-def fetch_radmlbench(name, data_home=None):
+def fetch_radmlbench(name, data_home=None, *, download=True):
     """A real radiomics feature table from the radMLBench collection.
 
     The file ``<data_home>/radmlbench/<name>.gz`` is read when present (the
@@ -41,6 +41,8 @@ def fetch_radmlbench(name, data_home=None):
     data_home : str or Path, optional
         Data folder (default ``RADNB_DATA`` or ``~/radnb_data``).
 
+    download : bool, default True
+        If False, only read the local file (never touch the network).
     Returns
     -------
     pandas.DataFrame
@@ -71,6 +73,9 @@ def fetch_radmlbench(name, data_home=None):
     folder = get_data_home(data_home) / "radmlbench"
     path = folder / f"{name}.gz"
     if not path.exists():
+        if not download:
+            raise FileNotFoundError(tr("radMLBench table {name!r} is not in {folder}. {hint}").format(
+                name=name, folder=folder, hint=_where_radmlbench(path, folder)))
         _download_radmlbench(name, folder, path)
     table = pd.read_csv(path, compression="gzip")
     if "ID" in table.columns:
@@ -80,10 +85,14 @@ def fetch_radmlbench(name, data_home=None):
     return table
 
 
-def _download_radmlbench(name, folder, path):
-    hint = tr("Put the file {file} into {folder} (from the radMLBench 'datasets' folder on "
+def _where_radmlbench(path, folder):
+    return tr("Put the file {file} into {folder} (from the radMLBench 'datasets' folder on "
               "GitHub, aydindemircioglu/radMLBench) and call fetch_radmlbench again.").format(
         file=path.name, folder=folder)
+
+
+def _download_radmlbench(name, folder, path):
+    hint = _where_radmlbench(path, folder)
     try:
         import radMLBench
     except ImportError:
