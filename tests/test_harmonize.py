@@ -311,3 +311,30 @@ def test_radscore_harmonize_reuses_combat_and_warns_once(rng):
                              cache=False)
     # the cache changes the cost, not the result
     np.testing.assert_allclose(res.oof["probability"], plain.oof["probability"], rtol=1e-12)
+
+
+def test_combat_warnings_point_at_the_users_line():
+    """A warning names the line of the notebook or script that called radnb, not radnb's own
+    (through scikit-learn's fit_transform / set_output wrappers and a Pipeline too)."""
+    import warnings
+
+    from sklearn.pipeline import make_pipeline
+
+    from radnb.harmonize import ComBat, combat
+
+    rng = np.random.default_rng(0)
+    site_a = np.where(rng.random(30) < 0.1, 10.0, 0.01)  # skewed, wide: site B's values are
+    table = pd.DataFrame({"original_shape_VoxelVolume": np.r_[site_a, rng.normal(1, 0.01, 30)],
+                          "site": ["A"] * 30 + ["B"] * 30})  # stretched below zero by ComBat
+    calls = [
+        lambda: ComBat(batch_col="site").fit_transform(table),
+        lambda: ComBat(batch_col="site", eb=False).fit(table).transform(table),
+        lambda: make_pipeline(ComBat(batch_col="site", eb=False)).fit_transform(table),
+        lambda: combat(table[["original_shape_VoxelVolume"]], table["site"]),
+    ]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert any("strictly positive" in str(w.message) for w in caught)
+        assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import radnb
-from radnb._utils import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "radnb" / "locale" / "zh" / "LC_MESSAGES" / "radnb.po"

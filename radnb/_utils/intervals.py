@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 
 __all__ = ["resolve_confidence", "ci_column", "ci_cell", "P_COLUMN"]
@@ -23,7 +24,7 @@ def resolve_confidence(confidence=0.95, alpha=None, *, func="this function"):
         warnings.warn(tr(
             "{func}: alpha= is replaced by confidence= (confidence = 1 - alpha), as in every "
             "radnb function; pass confidence={confidence}.").format(
-            func=func, confidence=f"{1 - alpha:g}"), FutureWarning, stacklevel=3)
+            func=func, confidence=f"{1 - alpha:g}"), FutureWarning, stacklevel=user_stacklevel())
         confidence = 1 - alpha
     try:
         ok = 0 < float(confidence) < 1

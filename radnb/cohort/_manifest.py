@@ -9,6 +9,7 @@ import re
 import warnings
 from pathlib import Path
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _
 from radnb._utils.validation import check_columns
 
@@ -163,7 +164,7 @@ def from_folder(folder, image_glob="*_image.*", mask_glob="*_label.*", **columns
     if lonely:
         warnings.warn(
             _("{n} case(s) have an image but no mask or the reverse and are left out: {cases}").format(
-                n=len(lonely), cases=lonely[:10]), UserWarning, stacklevel=2,
+                n=len(lonely), cases=lonely[:10]), UserWarning, stacklevel=user_stacklevel(),
         )
     cases = sorted(set(images) & set(masks))
     df = pd.DataFrame({"case_id": cases, "image": [str(images[c]) for c in cases],

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb.deep._data import ERROR_COLUMNS, error_row, identifiers, read_row, run_rows
 from radnb.deep._crop import crop_roi
 
@@ -203,5 +204,5 @@ def deep_features(cohort, model="random", *, weights=None, cache_dir=None, n_job
              "failed": len(errors)}
     if len(errors):
         warnings.warn(f"{len(errors)} of {len(df)} rows failed; see result.errors",
-                      DeepFeatureWarning, stacklevel=2)
+                      DeepFeatureWarning, stacklevel=user_stacklevel())
     return DeepExtraction(out, errors, stats, model, time.perf_counter() - t0)

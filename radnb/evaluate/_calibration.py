@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb.evaluate._roc import wilson_ci
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
@@ -126,7 +127,7 @@ def calibration(y_true, prob, n_bins=10, *, alpha=None, confidence=0.95, sample=
         msg = tr("{k} of {n} risks were 0 or 1 (saturated) and were clipped to [{eps}, 1 - {eps}] "
                  "for the logistic recalibration").format(k=int(saturated.sum()), n=p.size,
                                                           eps=f"{_EPS:g}")
-        warnings.warn(tr("calibration: {message}.").format(message=msg), UserWarning, stacklevel=2)
+        warnings.warn(tr("calibration: {message}.").format(message=msg), UserWarning, stacklevel=user_stacklevel())
         notes = {k: msg for k in notes}
         p = np.clip(p, _EPS, 1 - _EPS)
     z = norm.ppf(1 - alpha / 2)
@@ -137,7 +138,7 @@ def calibration(y_true, prob, n_bins=10, *, alpha=None, confidence=0.95, sample=
     for key, why in (("intercept", why_a), ("slope", why_b)):
         if why:
             warnings.warn(tr("calibration: {message}; the {measure} is NaN.").format(
-                message=why, measure=key), UserWarning, stacklevel=2)
+                message=why, measure=key), UserWarning, stacklevel=user_stacklevel())
             notes[key] = "; ".join(filter(None, [notes[key], why]))
     bins = _risk_groups(p, n_bins)
     g = pd.DataFrame({"bin": bins, "y": y, "p": p}).groupby("bin")
@@ -340,7 +341,7 @@ def decision_curve(y_true, probs, thresholds=None, *, harm=0.0):
             tr("decision_curve: left out {n} of {total} cases without a predicted "
                "risk from every model (NaN); column n counts the cases used.").format(
                 n=int(missing.sum()), total=y.size), UserWarning,
-            stacklevel=2)
+            stacklevel=user_stacklevel())
         y = y[~missing]
         probs = {k: v[~missing] for k, v in probs.items()}
     pt = np.arange(0, 1, 0.01) if thresholds is None else np.asarray(thresholds, dtype=float)

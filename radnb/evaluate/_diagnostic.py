@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 import radnb._utils.roc as roc_core
 import radnb.evaluate._roc as _roc
@@ -92,7 +93,7 @@ def roc_auc_ci(y_true, y_score, method="delong", alpha=None, n_boot=2000, seed=0
             tr("roc_auc_ci: {m} positive and {n} negative case(s); a confidence interval needs at "
                "least 2 of each, so SE and CI are NaN. Collect more cases before reporting an AUC."
                ).format(m=m, n=n),
-            UserWarning, stacklevel=2)
+            UserWarning, stacklevel=user_stacklevel())
         auc, se, low, high = float(roc_core.auc(pos, neg)[0]), np.nan, np.nan, np.nan
     elif method == "delong":
         aucs, cov = roc_core.delong(pos, neg)

@@ -139,7 +139,7 @@ def external_validation(features, outcome, site_col="site", test_site=None, mode
     if True in modes and (combat_kwargs or {}).get("warn", True):
         from radnb.harmonize._guards import warn_site_outcome
 
-        warn_site_outcome(data[site_col].to_numpy(), y, stacklevel=3)
+        warn_site_outcome(data[site_col].to_numpy(), y)
     kw = {"batch_col": site_col, "covariate_cols": tuple(covariate_cols), "warn": False,
           **(combat_kwargs or {})}
     rows = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_columns
@@ -243,7 +244,7 @@ def cox_model(df, duration, event, covariates, *, alpha=None, penalizer=0.0, con
         warnings.warn(
             f"cox_model: one-hot encoded the non-numeric covariate(s) {text} into "
             f"{list(dummies.columns)} (reference level: "
-            + ", ".join(f"{c}={r}" for c, r in refs.items()) + ").", UserWarning, stacklevel=2)
+            + ", ".join(f"{c}={r}" for c, r in refs.items()) + ").", UserWarning, stacklevel=user_stacklevel())
         data = pd.concat([data.drop(columns=text), dummies], axis=1)
     if data.isna().any().any():
         bad = data.columns[data.isna().any()].tolist()

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from radnb._utils.errors import user_stacklevel
 from radnb.extract._cache import digest, image_digest, write_nrrd
 from radnb.extract._params import canonical, image_type_of, load_params, quiet_radiomics
 from radnb._utils.i18n import _ as tr
@@ -152,7 +153,7 @@ def feature_map(image, mask, feature: str = "original_glcm_Contrast", *, params=
                              "(from timed runs on {probe} of them); a smaller kernel_radius or "
                              "ROI is faster. It is cached afterwards.").format(
                 feature=feature, n=n, seconds=f"{seconds:.0f}", probe=_PROBE_VOXELS),
-                FeatureMapWarning, stacklevel=2)
+                FeatureMapWarning, stacklevel=user_stacklevel())
     result = _run(image, mask, general, image_types, classes)
     if feature not in result:
         raise ValueError(tr("pyradiomics returned no {feature!r} for these settings; check the "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+from radnb._utils.errors import user_stacklevel
 from radnb.extract._cache import image_digest, write_nrrd
 from radnb.extract._extraction import _default_cache, _rows, extract_features
 from radnb._utils.i18n import _ as tr
@@ -63,7 +64,7 @@ def _expand(cohort, make, what, cache_dir):
         names = ", ".join(f"{p['case_id']} ({p['message'][:80]})" for p in problems[:3])
         warnings.warn(tr("{k} of {n} rows gave no {what}: {names}; they are left out (see "
                          ".attrs['region_errors']).").format(
-            k=len(problems), n=len(records), what=what, names=names), RegionWarning, stacklevel=3)
+            k=len(problems), n=len(records), what=what, names=names), RegionWarning, stacklevel=user_stacklevel())
     table = pd.DataFrame(out, columns=list(cohort.columns) + [
         c for c in (out[0] if out else {}) if c not in cohort.columns])
     table.attrs["region_errors"] = pd.DataFrame(

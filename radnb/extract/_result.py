@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import warnings
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 
 __all__ = ["Extraction", "ExtractionWarning", "assemble"]
@@ -129,6 +130,6 @@ def assemble(rows, results, settings, seconds, warn=True, time_limit=None) -> Ex
                "{case!r}, {stage}: {message})").format(
                 failed=len(errors), total=len(rows), case=first.case_id, stage=first.stage,
                 message=first.message[:120]),
-            ExtractionWarning, stacklevel=3,
+            ExtractionWarning, stacklevel=user_stacklevel(),
         )
     return Extraction(features, diagnostics, errors, stats, settings, seconds)

@@ -110,8 +110,10 @@ def estimate_site(z, *, parametric=True, eb=True, mean_only=False):
     if eb and z.shape[1] < 2:
         import warnings
 
+        from radnb._utils.errors import user_stacklevel
+
         warnings.warn(tr("empirical Bayes needs at least 2 features to estimate its priors; "
-                         "harmonising without it (eb=False)."), UserWarning, stacklevel=4)
+                         "harmonising without it (eb=False)."), UserWarning, stacklevel=user_stacklevel())
         eb = False
     if not eb:
         out.update(gamma_star=gamma_hat, delta_star=delta_hat)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 
 __all__ = ["site_outcome_association", "warn_site_outcome", "warn_lost_positivity"]
@@ -39,7 +40,7 @@ def site_outcome_association(site, outcome):
     return float(chi2_contingency(table, correction=False)[1]), rate
 
 
-def warn_site_outcome(site, outcome, *, level=0.05, stacklevel=3):
+def warn_site_outcome(site, outcome, *, level=0.05):
     """Warn when site and outcome are associated (p < ``level``); return the p-value."""
     from radnb._utils.formatting import format_p
 
@@ -53,11 +54,11 @@ def warn_site_outcome(site, outcome, *, level=0.05, stacklevel=3):
                "difference (covariate_cols=..., never the outcome), compare models with and without "
                "harmonisation, and validate on a held-out site (radnb.evaluate.external_validation)."
                ).format(rates=rates, p=format_p(p)),
-            UserWarning, stacklevel=stacklevel)
+            UserWarning, stacklevel=user_stacklevel())
     return p
 
 
-def warn_lost_positivity(before, after, names, *, stacklevel=3):
+def warn_lost_positivity(before, after, names):
     """Warn naming the features that were all > 0 before ComBat and have values <= 0 after."""
     before = np.asarray(before, dtype=float)
     after = np.asarray(after, dtype=float)
@@ -70,5 +71,5 @@ def warn_lost_positivity(before, after, names, *, stacklevel=3):
                "energies) now have {n_values} value(s) <= 0: {names}{more}. Harmonise them on the "
                "log scale with log_transform=True, so they stay positive.").format(
                 n=len(lost_names), n_values=n_values, names=lost_names[:5],
-                more=" ..." if len(lost_names) > 5 else ""), UserWarning, stacklevel=stacklevel)
+                more=" ..." if len(lost_names) > 5 else ""), UserWarning, stacklevel=user_stacklevel())
     return lost

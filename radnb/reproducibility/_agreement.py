@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb._utils.intervals import ci_cell, ci_column
 from radnb._utils.validation import check_range
@@ -29,7 +30,7 @@ def _paired(x, y, func="ccc", warn=True):
             tr("{func}: left out {n} of {total} pairs with a missing value (x: {nx}, y: {ny}); "
                "column n counts the pairs used.").format(
                 func=func, n=int((~keep).sum()), total=keep.size, nx=int(np.isnan(x).sum()),
-                ny=int(np.isnan(y).sum())), UserWarning, stacklevel=3)
+                ny=int(np.isnan(y).sum())), UserWarning, stacklevel=user_stacklevel())
     x, y = x[keep], y[keep]
     if x.size < 3:
         raise ValueError(f"need at least 3 complete pairs; got {x.size}.")

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb.reproducibility._icc import ICC_DESCRIPTIONS, ICC_TYPES, icc_arrays, resolve_icc_type
 from radnb._utils.intervals import P_COLUMN, ci_cell, ci_column
@@ -84,7 +85,7 @@ def icc(data, targets, raters, ratings, *, confidence=0.95):
             tr("icc: left out {n} of {total} targets with missing ratings ({names}{more}); ICCs "
                "need every target rated by every rater.").format(
                 n=int(incomplete.sum()), total=len(wide), names=names,
-                more=" ..." if incomplete.sum() > 5 else ""), UserWarning, stacklevel=2,
+                more=" ..." if incomplete.sum() > 5 else ""), UserWarning, stacklevel=user_stacklevel(),
         )
         wide = wide[~incomplete]
     _check_shape(len(wide), wide.shape[1], targets, raters)
@@ -187,7 +188,7 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
                "by='reader').").format(n=int(missing_rows.sum()), total=n_all,
                                        targets=", ".join(targets), by=by,
                                        levels=_levels(features, by)),
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
         Y = Y[:, ~missing_rows]
     nan_feats = np.isnan(Y).any(axis=(1, 2))
@@ -196,7 +197,7 @@ def feature_icc(features, by="reader", *, icc_type="ICC(2,1)", targets=None, con
             tr("feature_icc: {n} features have missing values; their incomplete "
                "targets were left out for those features only (see column n_targets).").format(
                 n=int(nan_feats.sum())),
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     res = icc_arrays(Y, confidence=confidence)
     r = res[label]

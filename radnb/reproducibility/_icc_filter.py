@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.validation import check_columns, check_option, check_range
 
 __all__ = ["ICCFilter", "robust_summary", "filter_family"]
@@ -117,7 +118,7 @@ class ICCFilter(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"ICCFilter: {unknown} of {len(feats)} features have no ICC in icc_table (or an "
                 "undefined one) and are dropped; compute the table on the same feature set.",
-                UserWarning, stacklevel=2,
+                UserWarning, stacklevel=user_stacklevel(),
             )
         robust = set(self.scores_.index[self.scores_ >= self.threshold])
         self.robust_features_ = [f for f in feats if f in robust]

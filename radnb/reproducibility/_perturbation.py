@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns, check_option, check_range
 
@@ -219,7 +220,7 @@ def perturbation_study(cohort, n=5, kinds=("dilate", "erode", "contour"), params
         warnings.warn(
             tr("perturbation_study: {n} perturbed masks failed ({cases} cases); see result.errors. "
                "The other cases are kept.").format(n=len(errors), cases=errors["case_id"].nunique()),
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     features = result.features
     icc_table = feature_icc(features, by="reader", icc_type=icc_type,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb.segment._metrics import (
     AGREEMENT_COLUMNS, agreement,
@@ -292,6 +293,6 @@ def cohort_agreement(manifest, reference_reader: int = 1, other_reader: int = 2,
         warnings.warn(
             tr("{n} of {total} cases failed; see the 'error' column of the result.").format(
                 n=n_bad, total=len(table)),
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     return table

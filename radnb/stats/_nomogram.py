@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns
 
@@ -37,7 +38,7 @@ def fit_logistic(data, outcome, predictors):
 
         warnings.warn(tr("{n} row(s) with a missing predictor or outcome were left out of the "
                          "logistic model (rows {rows}...).").format(
-            n=int((~keep).sum()), rows=list(data.index[~keep][:5])), stacklevel=2)
+            n=int((~keep).sum()), rows=list(data.index[~keep][:5])), stacklevel=user_stacklevel())
     y = check_binary("outcome", data.loc[keep, outcome].to_numpy())
     return sm.Logit(y, sm.add_constant(X[keep].astype(float), has_constant="add")).fit(disp=0)
 
@@ -62,7 +63,7 @@ def warn_if_penalised(model):
         f"{'' if penalty == 'deprecated' else f', penalty={penalty!r}'}): its coefficients are "
         "shrunk towards 0, so the nomogram understates the effects. For a nomogram, refit the "
         "predictors without penalty with radnb.stats.fit_logistic(data, outcome, predictors).",
-        UserWarning, stacklevel=3)
+        UserWarning, stacklevel=user_stacklevel())
 
 
 def _coefficients(model):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 from radnb.stats._missing import MissingValueFilter
 from radnb.stats._radscore_result import RadscoreResult
@@ -140,7 +141,7 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
             warnings.warn(tr("radscore_model: left out {k} of {n} patients ({causes}); see "
                              "result.errors.").format(
                 k=int(dropped.sum()), n=n_given, causes=", ".join(f"{k}: {v}" for k, v in kinds.items())),
-                stacklevel=3)
+                stacklevel=user_stacklevel())
             if not isinstance(outcome, str):
                 outcome = np.asarray(outcome)[~dropped.to_numpy()]
             features = features.loc[~dropped]
@@ -162,7 +163,7 @@ def fit_radscore(features, outcome, *, columns=None, harmonize=None, outer_cv=5,
                 "radscore_model: impute=None drops every patient with a missing feature value: "
                 "left out {k} of {n}; see result.errors. The default "
                 "(impute='median', max_missing=0.5) keeps them.").format(k=int(bad.sum()), n=n_given),
-                stacklevel=3)
+                stacklevel=user_stacklevel())
             X, y = X.loc[~bad], y[~bad.to_numpy()]
     if combat is not None:
         combat = _checked_combat(combat, X, y)
@@ -239,7 +240,7 @@ def _checked_combat(combat, X, y):
         for w in caught:
             if issubclass(w.category, UserWarning) and str(w.message).startswith("ComBat"):
                 warnings.warn(f"radscore_model(harmonize=...): {w.message}", UserWarning,
-                              stacklevel=4)
+                              stacklevel=user_stacklevel())
     return clone(combat).set_params(warn=False)
 
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import _ as tr
 
 __all__ = ["RadscoreResult"]
@@ -184,7 +185,7 @@ class RadscoreResult:
                    "did not converge cleanly (likely (quasi-)separation); its odds ratios and "
                    "p-values are unreliable. Prefer result.coefficients (penalised) or a stronger "
                    "penalty (smaller Cs, rule='1se').").format(n=len(self.selected), cases=len(self.y)),
-                stacklevel=3)
+                stacklevel=user_stacklevel())
         return res
 
     def summary(self, alpha=None, *, confidence=0.95):

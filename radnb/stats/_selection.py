@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.features import ID_COLUMNS, feature_columns
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_binary, check_columns, check_option, check_range
@@ -90,7 +91,7 @@ def univariate(features, outcome, *, test="mannwhitney", columns=None, alpha=0.0
             tr("univariate: {n} of {total} features have missing values; {values} values were left "
                "out (each feature is tested on its complete cases: see column n).").format(
                 n=int((n_missing > 0).sum()), total=X.shape[1], values=int(n_missing.sum())),
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=user_stacklevel())
     rows = []
     for name in X.columns:
         x = X[name].to_numpy()
