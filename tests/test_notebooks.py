@@ -123,6 +123,14 @@ def test_notebook_runs(lang, path, data_home, artifacts_dir):
         o for c in _code(result["nb"]) for o in c.get("outputs", []) if o.get("output_type") == "error"
     ]
     assert not errors
+    streams = [(c["source"], o.get("name"), o.get("text", "")) for c in _code(result["nb"])
+               for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    glyphs = [text for _src, _name, text in streams if re.search(r"Glyph \d+ .*missing", text)]
+    assert not glyphs, glyphs  # a plot label drawn without a font for its characters
+    if lang != "en":  # what the cells print through radnb.say comes out translated
+        said = [(src, text) for src, name, text in streams if name == "stdout" and "radnb.say(" in src]
+        english = [src.splitlines()[0] for src, text in said if not re.search(r"[\u4e00-\u9fff]", text)]
+        assert not english, f"cells whose radnb.say output has no Chinese: {english}"
     if lang == "en":
         solutions = sum("radnb_solution_of" in c.get("metadata", {}) for c in _code(result["nb"]))
         assert solutions or "```python" not in "".join(
