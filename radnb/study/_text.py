@@ -96,10 +96,10 @@ def m_segmentation(c, lang):
     readers = c.get(COH, "readers")
     seg = c.get(SRC, "segmentation")
     if seg:
-        return t(lang, f"Segmentations: {seg}.", "分割：模拟的主读片者与第二读片者勾画的掩膜。")
+        return t(lang, f"Segmentations: {seg}.", "分割：模拟的主阅片者与第二阅片者勾画的掩膜。")
     if readers:
         return t(lang, f"Regions of interest were segmented by {len(readers)} reader(s).",
-                 f"感兴趣区由{len(readers)}名读片者勾画。")
+                 f"感兴趣区由{len(readers)}名阅片者勾画。")
     return None
 
 
@@ -210,7 +210,7 @@ def m_reproducibility(c, lang):
     s = t(lang, f"Feature reproducibility between {by}s was assessed with the intraclass "
                 f"correlation coefficient {form} (two-way random effects, absolute agreement, "
                 "single measurement) [icc].",
-          f"采用组内相关系数{form}（双向随机效应、绝对一致性、单次测量）评估{t(lang, by, '读片者' if by == 'reader' else by)}间特征可重复性[icc]。")
+          f"采用组内相关系数{form}（双向随机效应、绝对一致性、单次测量）评估{t(lang, by, '阅片者' if by == 'reader' else by)}间特征可重复性[icc]。")
     if c.has(ICCF):
         thr, bound = c.get(ICCF, "threshold"), c.get(ICCF, "ci")
         what = {"lower": t(lang, "the lower bound of their 95% CI", "其95% CI下限"),
