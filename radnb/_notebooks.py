@@ -361,11 +361,12 @@ def translation_problems(language: str = "zh", root=None, names=None) -> list[st
 
 
 def extract_ipynb(fileobj, keywords, comment_tags, options):
-    """Babel extractor for the code cells of a notebook (``[ipynb: notebooks/en/*.ipynb]``).
+    """Babel extractor for the code of a notebook (``[ipynb: notebooks/en/*.ipynb]``).
 
     Yields Babel's ``(lineno, funcname, message, comments)`` for each ``tr(...)`` /
-    ``say(...)`` call in a code cell, as :func:`babel.messages.extract.extract_python` finds
-    them; ``lineno`` counts the lines of all code cells one after another.
+    ``say(...)`` call in a code cell or in the Python of an exercise's ``<details>``
+    solution, as :func:`babel.messages.extract.extract_python` finds them; ``lineno``
+    counts the lines of all that code one after another.
     """
     import io
     import json
@@ -375,10 +376,13 @@ def extract_ipynb(fileobj, keywords, comment_tags, options):
     cells = json.loads(fileobj.read().decode("utf-8")).get("cells", [])
     offset = 0
     for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
+        if cell.get("cell_type") == "markdown":
+            source = "\n".join(block for details in _SOLUTION.findall(source)
+                               for block in _PYTHON_BLOCK.findall(details))
+        elif cell.get("cell_type") != "code":
+            continue
         found = extract_python(io.BytesIO(source.encode("utf-8")), keywords, comment_tags, options)
         for lineno, funcname, message, comments in found:
             yield offset + lineno, funcname, message, comments

@@ -425,11 +425,14 @@ def test_tr_and_say_fill_in_values_in_the_current_language(capsys):
 
 
 def _words_in(node):
-    """String constants with letters in ``node``, not looking inside calls (their text is theirs)."""
+    """String constants with letters in ``node``, not looking inside calls (their text is theirs)
+    or at subscripts (keys)."""
     import ast
 
     if isinstance(node, ast.Call):
         return []
+    if isinstance(node, ast.Subscript):  # table["column"]: a key, not text
+        return _words_in(node.value)
     if isinstance(node, ast.Constant):
         return [node.value] if isinstance(node.value, str) and re.search("[A-Za-z]{2}", node.value) else []
     return [w for child in ast.iter_child_nodes(node) for w in _words_in(child)]
@@ -443,8 +446,10 @@ def _english_left_in_tutorial_code():
 
     drawers = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "text", "annotate"}
     labels = {"label", "title", "xlabel", "ylabel"}
-    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
+    from radnb._notebooks import insert_solutions
+
+    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):  # with the solutions' code
+        for cell in insert_solutions(nbformat.read(path, as_version=4)).cells:
             if cell.cell_type != "code":
                 continue
             for node in ast.walk(ast.parse(cell.source)):
