@@ -325,6 +325,29 @@ def test_plots_with_chinese_labels_have_no_missing_glyphs():
         assert _glyph_warnings(plain) != []
 
 
+def test_chinese_glyphs_in_figures_made_before_the_text_is_set():
+    """A figure's title and axis labels keep the fonts of the moment it was made: radnb adds the
+    CJK fallback when it first speaks Chinese, even if pyplot is imported only afterwards (as in
+    Study.to_docx, which made its figures with missing glyphs)."""
+    from radnb._utils.fonts import INSTALL_HINT, cjk_font
+
+    if cjk_font() is None:
+        pytest.skip(f"no CJK font installed: {INSTALL_HINT}")
+    code = (
+        "import warnings, radnb\n"
+        "radnb.tr('Case')\n"
+        "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+        "fig, ax = plt.subplots(); ax.set_title(radnb.tr('Before ComBat'))\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always'); fig.canvas.draw()\n"
+        "print(ax.get_title(), [str(w.message) for w in caught if 'Glyph' in str(w.message)])\n"
+    )
+    env = {**os.environ, "RADNB_LANG": "zh"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "ComBat 之前 []", out
+
+
 def test_jupyterlab_offers_chinese():
     from jupyterlab_server.translation_utils import get_language_packs
 

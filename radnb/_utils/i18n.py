@@ -17,7 +17,6 @@ is. The catalogue is ``radnb/locale/zh/LC_MESSAGES/radnb.po``; the compiled
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "say", "set_language", "tr",
@@ -345,8 +344,10 @@ def _parse(text):
 
 
 def _fonts_for(language):
-    """Chinese text in plots needs a CJK font: add one as matplotlib's fallback once it is loaded."""
-    if language == "zh" and "matplotlib.pyplot" in sys.modules:
+    """Chinese text in plots needs a CJK font: make one matplotlib's fallback as soon as radnb
+    speaks Chinese, before any figure exists (a figure's title and axis labels keep the fonts
+    of the moment the figure was made, so adding the font when the text is set is too late)."""
+    if language == "zh":
         from radnb._utils.fonts import add_cjk_fallback
 
         add_cjk_fallback()
