@@ -190,7 +190,7 @@ def test_stats_sentences_and_table_one_headers_in_chinese():
     english = interpret_p(0.16, "the two AUCs differ")
     radnb.set_language("zh")
     chinese = interpret_p(0.16, "两组 AUC 不同")
-    assert chinese.startswith("p = 0.160：在 5% 水平上没有证据表明 两组 AUC 不同")
+    assert chinese.startswith("p = 0.160：在 5% 水平上没有证据表明两组 AUC 不同")
     df = pd.DataFrame({"age": [61, 70, 55, 66, 59, 73], "outcome": [0, 1, 0, 1, 0, 1]})
     t1 = table_one(df, groupby="outcome")
     html = t1.style().to_html()
@@ -508,3 +508,17 @@ def test_patient_flow_steps_speak_chinese(problems):
     assert flow["step"].iloc[0] == "评估" and flow["step"].iloc[-1] == "纳入分析"
     assert "排除：掩膜缺失或无法读取" in flow["step"].tolist()
     assert flow.attrs["excluded"] == patient_flow(checks, timepoint=None).attrs["excluded"]
+
+
+def test_chinese_sentences_have_no_space_between_two_chinese_characters():
+    """Filling a translated phrase into a translated template left "有证据表明 校准斜率"."""
+    from radnb.stats import compare_values, interpret_p
+
+    radnb.set_language("zh")
+    sentence = interpret_p(0.01, "the calibration slope differs from 1")
+    assert "有证据表明校准斜率不等于 1" in sentence  # the space before the number stays
+    assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", sentence)
+    assert compare_values(0.80, 0.66, "with ComBat", "without ComBat").endswith("高出 0.14。")
+    assert radnb.tr("{a} {b}", a="表明", b="它") == "表明它"
+    radnb.set_language("en")
+    assert radnb.tr("{a} {b}", a="x", b="y") == "x y"

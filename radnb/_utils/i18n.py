@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "say", "set_language", "tr",
-           "translate_finished"]
+__all__ = ["LANGUAGES", "N_", "_", "get_language", "ngettext", "say", "set_language", "tidy",
+           "tidy_sentence", "tr", "translate_finished"]
 
 #: The languages radnb speaks, with their names for messages.
 LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
@@ -225,11 +225,47 @@ def tr(text: str, /, **values) -> str:
     if not values:
         return translated
     try:
-        return translated.format(**values)
+        return tidy(translated.format(**values))
     except KeyError as exc:
         fields = sorted({f for _lit, f, _spec, _conv in _parse(text) if f})
         raise KeyError(f"the text {text!r} needs a value for {exc.args[0]!r}; pass "
                        + ", ".join(f"{f}=..." for f in fields)) from None
+
+
+_CJK_CHARS = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # ideographs and CJK / full-width punctuation
+_SPACE_IN_CJK = None
+
+
+def tidy(text: str) -> str:
+    """Chinese text without the spaces that filling values into a template leaves between two
+    Chinese characters ("有证据表明 它" -> "有证据表明它"); spaces next to Latin letters and
+    numbers stay. Other languages' text is returned as it is.
+
+    Examples
+    --------
+    >>> set_language("zh"); tidy("有证据表明 它更高，高出 0.14")
+    '有证据表明它更高，高出 0.14'
+    >>> set_language(None)
+    """
+    global _SPACE_IN_CJK
+    if get_language() != "zh" or not isinstance(text, str):
+        return text
+    if _SPACE_IN_CJK is None:
+        import re
+
+        _SPACE_IN_CJK = re.compile(f"(?<=[{_CJK_CHARS}]) +(?=[{_CJK_CHARS}])")
+    return _SPACE_IN_CJK.sub("", text)
+
+
+def tidy_sentence(func):
+    """Decorate a function that returns a sentence built from translated pieces with :func:`tidy`."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return tidy(func(*args, **kwargs))
+
+    return wrapper
 
 
 def say(text: str, /, **values) -> None:

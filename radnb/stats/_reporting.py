@@ -6,12 +6,14 @@ import pandas as pd
 
 from radnb._utils.formatting import format_p
 from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tidy_sentence
 from radnb._utils.validation import check_range
 from radnb.stats._phrases import known_phrase
 
 __all__ = ["interpret_p", "bootstrap_optimism"]
 
 
+@tidy_sentence
 def interpret_p(p, what, *, alpha=0.05, label="p"):
     """One sentence that reads a p-value the way a reviewer expects.
 

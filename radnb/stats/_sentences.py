@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tidy_sentence
 from radnb._utils.validation import check_range
 from radnb.stats._phrases import known_phrase as _phrase
 from radnb.stats._reporting import interpret_p
@@ -23,6 +24,7 @@ def _text(name, value):
     return value.strip()
 
 
+@tidy_sentence
 def describe_screen(q, what, *, items="features", fdr=0.05):
     """One sentence reading a screen of many tests corrected by the false discovery rate.
 
@@ -73,6 +75,7 @@ def describe_screen(q, what, *, items="features", fdr=0.05):
     return tr("{sentence}.").format(sentence=s)
 
 
+@tidy_sentence
 def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=0.05):
     """A comparison of two numbers in words: which is higher and by how much, read with its p-value.
 
@@ -133,6 +136,7 @@ def compare_values(a, b, name_a, name_b, *, what="AUC", p=None, digits=2, alpha=
     return s
 
 
+@tidy_sentence
 def describe_auc(auc, name, *, ci=None, outcome="the outcome", confidence=0.95):
     """Which direction of a single feature goes with the outcome, read from its AUC.
 
