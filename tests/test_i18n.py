@@ -520,13 +520,14 @@ def _plot_words(node, names):
             return []
         if name == "format" and isinstance(func, ast.Attribute):  # "...".format(): the template
             return _plot_words(func.value, names)
+        if name == "get" and isinstance(func, ast.Attribute):  # {...}.get(key, default)
+            return _looked_up_words(func.value, names) + [
+                w for a in node.args[1:] for w in _plot_words(a, names)]
         return []  # another function's result (a number, a feature name): its own business
     if isinstance(node, ast.Compare):  # `"label" in table`: a test, not text
         return []
     if isinstance(node, ast.Subscript):  # table["column"]: a key, not text; {...}[key]: a lookup
-        if isinstance(node.value, ast.Dict):
-            return [w for v in node.value.values for w in _plot_words(v, names)]
-        return _plot_words(node.value, names)
+        return _looked_up_words(node.value, names)
     if isinstance(node, ast.Name):
         found = []
         for value in names.pop(node.id, []):  # pop: a name is followed once
@@ -544,6 +545,17 @@ def _plot_words(node, names):
     if isinstance(node, ast.FormattedValue):
         return _plot_words(node.value, names)
     return [w for child in ast.iter_child_nodes(node) for w in _plot_words(child, names)]
+
+
+def _looked_up_words(node, names):
+    """Words of the values of a dict (literal or assigned to a name) that a key looks up."""
+    import ast
+
+    if isinstance(node, ast.Dict):
+        return [w for v in node.values for w in _plot_words(v, names)]
+    if isinstance(node, ast.Name):
+        return [w for v in names.pop(node.id, []) for w in _looked_up_words(v, names)]
+    return _plot_words(node, names)
 
 
 def _assigned_names(function):
@@ -606,3 +618,50 @@ def test_radnb_plots_draw_their_words_through_the_catalogue():
     colour bars, annotations) speak Chinese, so their words go through tr() / _()."""
     left = sorted(set(_english_drawn_by_radnb()))
     assert not left, "wrap these texts in tr(...) with named placeholders:\n" + "\n".join(left)
+
+
+def test_radnb_plots_speak_chinese_with_real_glyphs():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from radnb._utils.fonts import INSTALL_HINT, cjk_font
+    from radnb.genomics import permutation_null, plot_permutation_null
+    from radnb.reproducibility import plot_bland_altman
+
+    rng = np.random.default_rng(4)
+    scan1 = rng.normal(40, 10, 30)
+    scan2 = scan1 + rng.normal(1, 3, 30)
+    features = pd.DataFrame(rng.normal(size=(30, 6))).add_prefix("f").assign(case_id=range(30))
+    genes = pd.DataFrame(rng.normal(size=(30, 12))).add_prefix("g").assign(case_id=range(30))
+    null = permutation_null(features, genes, n_perm=4)
+    drawn = {}
+
+    def draw():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        plot_bland_altman(scan1, scan2, labels=("scan 1", "scan 2"), units="HU", ax=left)
+        plot_permutation_null(null, ax=right)
+        drawn["texts"] = [t.get_text() for ax in (left, right)
+                          for t in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts,
+                                    *(ax.get_legend().get_texts() if ax.get_legend() else ()))]
+        drawn["texts"] += [t.get_text() for t in right.get_xticklabels()]
+        return fig
+
+    fig = draw()  # English stays the default and as it was
+    plt.close(fig)
+    english = drawn["texts"]
+    assert english[0].startswith("Bland-Altman: bias ") and english[0].endswith(", LoA ±1.96 SD")
+    assert english[1:3] == ["Mean of the two measurements (HU)", "Difference scan 1 - scan 2 (HU)"]
+    assert "shuffled patients" in english and "real data" in english
+
+    radnb.set_language("zh")
+    if cjk_font() is None:
+        pytest.skip(f"no CJK font installed: {INSTALL_HINT}")
+    assert _glyph_warnings(draw) == []
+    chinese = drawn["texts"]
+    # every word of the figure is Chinese: titles, axes, the Bland-Altman lines, the legend, ticks
+    english_left = [t for t in chinese if t and not CJK.search(t)]
+    assert english_left == [], english_left
+    assert chinese[0].startswith("Bland-Altman：偏倚") and "一致性界限" in chinese[0]
+    assert chinese[2] == "差值：scan 1 - scan 2 (HU)"  # the readers' names stay as given
+    assert "打乱后的患者" in chinese and "真实数据" in chinese
