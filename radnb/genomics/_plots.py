@@ -68,10 +68,11 @@ def plot_association(result, top_features=20, top_genes=30, *, fdr=None, cluster
     colours = classes.map(palette).rename("class")
     size = figsize or (max(6, 0.3 * len(gns) + 4), max(5, 0.3 * len(feats) + 3))
     lim = float(np.nanmax(np.abs(rho.to_numpy()))) or 1.0
+    rho_label = tr("{method} rho").format(method=result.attrs.get("method", "")).strip()
     grid = sns.clustermap(
         rho.fillna(0), row_cluster=cluster and len(feats) > 2, col_cluster=cluster and len(gns) > 2,
         cmap="RdBu_r", vmin=-lim, vmax=lim, row_colors=colours, annot=marks, fmt="",
-        annot_kws={"fontsize": 8}, figsize=size, cbar_kws={"label": tr("{method} rho").format(method=result.attrs.get("method", "")).strip()},
+        annot_kws={"fontsize": 8}, figsize=size, cbar_kws={"label": rho_label},
         xticklabels=True, yticklabels=[f.replace("original_", "") for f in feats],
     )
     grid.ax_heatmap.set_xlabel(tr("gene"))
