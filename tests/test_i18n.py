@@ -522,3 +522,183 @@ def test_chinese_sentences_have_no_space_between_two_chinese_characters():
     assert radnb.tr("{a} {b}", a="表明", b="它") == "表明它"
     radnb.set_language("en")
     assert radnb.tr("{a} {b}", a="x", b="y") == "x y"
+
+
+# --- radnb's own plots -----------------------------------------------------------------------
+
+#: Words a plot may show as they are in both languages: units and matplotlib's own keywords.
+_PLOT_WORDS_KEPT = {"mm", "cm", "mL", "HU", "kVp", "SUV", "center", "left", "right", "top",
+                    "bottom", "upper", "lower", "best", "axes", "fraction", "data", "offset",
+                    "points", "pixels"}
+#: Calls whose text argument a reader sees: name -> (position of the text, its keyword names).
+_PLOT_TEXT_ARGS = {"set_title": (0, ("label",)), "set_xlabel": (0, ("xlabel",)),
+                   "set_ylabel": (0, ("ylabel",)), "suptitle": (0, ("t",)),
+                   "supxlabel": (0, ("t",)), "supylabel": (0, ("t",)), "text": (2, ("s",)),
+                   "figtext": (2, ("s",)), "annotate": (0, ("text",)),
+                   "set_xticks": (1, ("labels",)), "set_yticks": (1, ("labels",)),
+                   "set_xticklabels": (0, ("labels",)), "set_yticklabels": (0, ("labels",)),
+                   "set_label": (0, ("s",)), "set_text": (0, ("s",))}
+_PLOT_TEXT_KEYWORDS = {"label", "title", "xlabel", "ylabel"}
+_TRANSLATORS = {"_", "tr", "ngettext"}
+
+
+def _plot_words(node, names):
+    """English words in an expression that a plot would draw, not counting translated text.
+
+    ``names`` maps a variable of the enclosing function to the expressions assigned to it, so
+    ``labels = [f"..."]; ax.set_xticks(ticks, labels)`` is seen too.
+    """
+    import ast
+
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = getattr(func, "attr", getattr(func, "id", None))
+        if name in _TRANSLATORS:
+            return []
+        if name == "format" and isinstance(func, ast.Attribute):  # "...".format(): the template
+            return _plot_words(func.value, names)
+        if name == "get" and isinstance(func, ast.Attribute):  # {...}.get(key, default)
+            return _looked_up_words(func.value, names) + [
+                w for a in node.args[1:] for w in _plot_words(a, names)]
+        return []  # another function's result (a number, a feature name): its own business
+    if isinstance(node, ast.Compare):  # `"label" in table`: a test, not text
+        return []
+    if isinstance(node, ast.Subscript):  # table["column"]: a key, not text; {...}[key]: a lookup
+        return _looked_up_words(node.value, names)
+    if isinstance(node, ast.Name):
+        found = []
+        for value in names.pop(node.id, []):  # pop: a name is followed once
+            found += _plot_words(value, names)
+        return found
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, str):
+            return []
+        words = re.findall(r"[A-Za-z]{2,}", node.value)
+        return [node.value] if any(w not in _PLOT_WORDS_KEPT for w in words) else []
+    if isinstance(node, ast.Dict):  # cbar_kws={"label": ...}
+        return [w for k, v in zip(node.keys, node.values)
+                if isinstance(k, ast.Constant) and k.value in _PLOT_TEXT_KEYWORDS
+                for w in _plot_words(v, names)]
+    if isinstance(node, ast.FormattedValue):
+        return _plot_words(node.value, names)
+    return [w for child in ast.iter_child_nodes(node) for w in _plot_words(child, names)]
+
+
+def _looked_up_words(node, names):
+    """Words of the values of a dict (literal or assigned to a name) that a key looks up."""
+    import ast
+
+    if isinstance(node, ast.Dict):
+        return [w for v in node.values for w in _plot_words(v, names)]
+    if isinstance(node, ast.Name):
+        return [w for v in names.pop(node.id, []) for w in _looked_up_words(v, names)]
+    return _plot_words(node, names)
+
+
+def _assigned_names(function):
+    """Variable -> assigned expressions in a function (plain assignments and loops over literals)."""
+    import ast
+
+    names = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in ([target] if isinstance(target, ast.Name) else
+                             getattr(target, "elts", [])):  # a, b = ...: each may be any part
+                    if isinstance(name, ast.Name):
+                        names.setdefault(name.id, []).append(node.value)
+        elif (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
+              and isinstance(node.iter, (ast.Tuple, ast.List))):
+            for row in node.iter.elts:
+                if isinstance(row, (ast.Tuple, ast.List)) and len(row.elts) == len(node.target.elts):
+                    for target, value in zip(node.target.elts, row.elts):
+                        if isinstance(target, ast.Name):
+                            names.setdefault(target.id, []).append(value)
+    return names
+
+
+def _english_drawn_by_radnb():
+    """file:line entries where radnb's code draws an English literal not passed through tr()."""
+    import ast
+
+    for path in sorted((ROOT / "radnb").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("radnb/study/"):  # own mechanism: t(lang, en, zh) for documents
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        owner = {}
+        for function in functions:  # innermost function wins: walk outer ones first
+            for node in ast.walk(function):
+                owner[id(node)] = function
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            texts = [k.value for k in node.keywords if k.arg in _PLOT_TEXT_KEYWORDS]
+            texts += [k.value for k in node.keywords if k.arg == "cbar_kws"]
+            if name in _PLOT_TEXT_ARGS:
+                position, keywords = _PLOT_TEXT_ARGS[name]
+                texts += node.args[position:position + 1]
+                texts += [k.value for k in node.keywords if k.arg in keywords]
+            if name == "legend":  # ax.legend(handles, ["a", "b"])
+                texts += [a for a in node.args if isinstance(a, (ast.List, ast.Tuple))]
+            function = owner.get(id(node))
+            names = _assigned_names(function) if function is not None else {}
+            words = [w for text in texts for w in _plot_words(text, names)]
+            if words:
+                yield f"{relative}:{node.lineno}: {name}: {words}"
+
+
+def test_radnb_plots_draw_their_words_through_the_catalogue():
+    """#16: with radnb.set_language("zh") the figures radnb draws itself (titles, axes, legends,
+    colour bars, annotations) speak Chinese, so their words go through tr() / _()."""
+    left = sorted(set(_english_drawn_by_radnb()))
+    assert not left, "wrap these texts in tr(...) with named placeholders:\n" + "\n".join(left)
+
+
+def test_radnb_plots_speak_chinese_with_real_glyphs():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from radnb._utils.fonts import INSTALL_HINT, cjk_font
+    from radnb.genomics import permutation_null, plot_permutation_null
+    from radnb.reproducibility import plot_bland_altman
+
+    rng = np.random.default_rng(4)
+    scan1 = rng.normal(40, 10, 30)
+    scan2 = scan1 + rng.normal(1, 3, 30)
+    features = pd.DataFrame(rng.normal(size=(30, 6))).add_prefix("f").assign(case_id=range(30))
+    genes = pd.DataFrame(rng.normal(size=(30, 12))).add_prefix("g").assign(case_id=range(30))
+    null = permutation_null(features, genes, n_perm=4)
+    drawn = {}
+
+    def draw():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        plot_bland_altman(scan1, scan2, labels=("scan 1", "scan 2"), units="HU", ax=left)
+        plot_permutation_null(null, ax=right)
+        drawn["texts"] = [t.get_text() for ax in (left, right)
+                          for t in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts,
+                                    *(ax.get_legend().get_texts() if ax.get_legend() else ()))]
+        drawn["texts"] += [t.get_text() for t in right.get_xticklabels()]
+        return fig
+
+    fig = draw()  # English stays the default and as it was
+    plt.close(fig)
+    english = drawn["texts"]
+    assert english[0].startswith("Bland-Altman: bias ") and english[0].endswith(", LoA ±1.96 SD")
+    assert english[1:3] == ["Mean of the two measurements (HU)", "Difference scan 1 - scan 2 (HU)"]
+    assert "shuffled patients" in english and "real data" in english
+
+    radnb.set_language("zh")
+    if cjk_font() is None:
+        pytest.skip(f"no CJK font installed: {INSTALL_HINT}")
+    assert _glyph_warnings(draw) == []
+    chinese = drawn["texts"]
+    # every word of the figure is Chinese: titles, axes, the Bland-Altman lines, the legend, ticks
+    english_left = [t for t in chinese if t and not CJK.search(t)]
+    assert english_left == [], english_left
+    assert chinese[0].startswith("Bland-Altman：偏倚") and "一致性界限" in chinese[0]
+    assert chinese[2] == "差值：scan 1 - scan 2 (HU)"  # the readers' names stay as given
+    assert "打乱后的患者" in chinese and "真实数据" in chinese

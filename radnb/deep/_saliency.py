@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
 
 __all__ = ["occlusion_saliency", "saliency_mask", "plot_saliency"]
@@ -150,5 +151,5 @@ def plot_saliency(image, saliency, mask=None, *, plane="axial", index=None, alph
     shown = np.ma.masked_less(s, cut)
     im = ax.imshow(shown, cmap="inferno", alpha=alpha, extent=(0, w * col_mm, h * row_mm, 0),
                    interpolation="bilinear", vmin=cut if np.isfinite(cut) else None)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="occlusion saliency")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=tr("occlusion saliency"))
     return ax

@@ -262,9 +262,11 @@ def plot_calibration(y_true, prob, n_bins=10, *, ax=None, label=None):
     c = res.curve
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label=tr("perfect calibration"))
     s = res.summary.set_index("measure")["statistic"]
-    text = f"{label + ': ' if label else ''}slope {s['slope']:.2f}, intercept {s['intercept']:.2f}"
+    text = (tr("{label}: slope {slope:.2f}, intercept {intercept:.2f}") if label
+            else tr("slope {slope:.2f}, intercept {intercept:.2f}")).format(
+        label=label, slope=s["slope"], intercept=s["intercept"])
     ax.errorbar(c["predicted"], c["observed"],
                 yerr=np.clip([c["observed"] - c["ci_low"], c["ci_high"] - c["observed"]], 0, None),
                 fmt="o-", capsize=3, label=text)
@@ -403,8 +405,10 @@ def plot_decision_curve(y_true, probs, thresholds=None, *, harm=0.0, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     styles = {"Treat All": dict(color="grey", lw=1), "Treat None": dict(color="black", lw=1, ls=":")}
+    shown = {"Treat All": tr("Treat All"), "Treat None": tr("Treat None")}  # table keys stay
     for name, d in dc.groupby("model", sort=False):
-        ax.plot(d["threshold"], d["net_benefit"], label=name, **styles.get(name, {"lw": 2}))
+        ax.plot(d["threshold"], d["net_benefit"], label=shown.get(name, name),
+                **styles.get(name, {"lw": 2}))
     top = dc["pos_rate"].iloc[0]
     ax.set_ylim(-0.05 * max(top, 0.2), top * 1.1 + 0.01)
     ax.set_xlabel(tr("Threshold probability (risk at which you would treat)"))

@@ -285,7 +285,7 @@ def plot_roc(y_true, y_score, *, label=None, ax=None, ci=True, n_boot=500, seed=
     """
     import matplotlib.pyplot as plt
 
-    scores = y_score if isinstance(y_score, dict) else {label or "model": y_score}
+    scores = y_score if isinstance(y_score, dict) else {label or tr("model"): y_score}
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
@@ -294,8 +294,8 @@ def plot_roc(y_true, y_score, *, label=None, ax=None, ci=True, n_boot=500, seed=
         y, (s,) = _check_scores(y_true, s)
         fpr, tpr, _ = _roc.roc_points(y, s)
         r = roc_auc_ci(y, s).iloc[0]
-        (line,) = ax.plot(fpr, tpr, lw=2, label=f"{name}: AUC {r.AUC:.2f} "
-                          f"({r.ci_low:.2f}-{r.ci_high:.2f})")
+        (line,) = ax.plot(fpr, tpr, lw=2, label=tr("{name}: AUC {auc:.2f} ({low:.2f}-{high:.2f})")
+                          .format(name=name, auc=r.AUC, low=r.ci_low, high=r.ci_high))
         if ci:
             pos, neg = _roc.split_scores(y, s)
             lo, hi = _roc.bootstrap_roc_band(pos[0], neg[0], grid, n_boot, seed, 0.05)

@@ -179,7 +179,7 @@ def plot_kaplan_meier(time, event, group=None, *, ax=None, time_unit="months", a
         fitters.append(kmf)
     p = kaplan_meier(t, e, g).logrank["p-val"].iloc[0]
     if len(fitters) > 1:
-        ax.text(0.98, 0.95, format_p(p, prefix="log-rank p"), transform=ax.transAxes,
+        ax.text(0.98, 0.95, format_p(p, prefix=tr("log-rank p")), transform=ax.transAxes,
                 ha="right", va="top")
     ax.set_xlabel(tr("Time ({unit})").format(unit=time_unit))
     ax.set_ylabel(tr("Survival probability (proportion)"))

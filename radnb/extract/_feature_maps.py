@@ -216,6 +216,6 @@ def plot_feature_map(image, fmap, mask=None, *, plane: str = "axial", index=None
     im = ax.imshow(np.ma.masked_invalid(s), cmap=cmap, alpha=alpha,
                    extent=(0, w * col_mm, h * row_mm, 0), interpolation="nearest",
                    vmin=float(np.nanmin(values)), vmax=float(np.nanmax(values)))
-    label = fmap.GetMetaData("radnb_feature") if fmap.HasMetaDataKey("radnb_feature") else "feature"
+    label = fmap.GetMetaData("radnb_feature") if fmap.HasMetaDataKey("radnb_feature") else tr("feature")
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
     return ax

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from radnb._utils.features import split_feature_name
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns, check_range
 
 __all__ = ["plot_association", "plot_permutation_null", "plot_confusion",
@@ -14,7 +15,7 @@ def _feature_class(name):
     try:
         return split_feature_name(name)[1]
     except ValueError:
-        return "other"
+        return tr("other")
 
 
 def plot_association(result, top_features=20, top_genes=30, *, fdr=None, cluster=True,
@@ -67,21 +68,24 @@ def plot_association(result, top_features=20, top_genes=30, *, fdr=None, cluster
     colours = classes.map(palette).rename("class")
     size = figsize or (max(6, 0.3 * len(gns) + 4), max(5, 0.3 * len(feats) + 3))
     lim = float(np.nanmax(np.abs(rho.to_numpy()))) or 1.0
+    rho_label = tr("{method} rho").format(method=result.attrs.get("method", "")).strip()
     grid = sns.clustermap(
         rho.fillna(0), row_cluster=cluster and len(feats) > 2, col_cluster=cluster and len(gns) > 2,
         cmap="RdBu_r", vmin=-lim, vmax=lim, row_colors=colours, annot=marks, fmt="",
-        annot_kws={"fontsize": 8}, figsize=size, cbar_kws={"label": f"{result.attrs.get('method', '')} rho"},
+        annot_kws={"fontsize": 8}, figsize=size, cbar_kws={"label": rho_label},
         xticklabels=True, yticklabels=[f.replace("original_", "") for f in feats],
     )
-    grid.ax_heatmap.set_xlabel("gene")
-    grid.ax_heatmap.set_ylabel("feature")
+    grid.ax_heatmap.set_xlabel(tr("gene"))
+    grid.ax_heatmap.set_ylabel(tr("feature"))
     grid.figure.legend(handles=[Patch(color=c, label=k) for k, c in palette.items()],
-                       title="feature class (left colour bar)", loc="upper center",
+                       title=tr("feature class (left colour bar)"), loc="upper center",
                        bbox_to_anchor=(0.5, 0.0), ncol=min(len(palette), 8), fontsize=8,
                        frameon=False)
     n_sig = int(result["significant"].sum()) if "significant" in result else 0
-    grid.figure.suptitle(f"Top {len(feats)} features x {len(gns)} genes; * q < {fdr:g} "
-                         f"({n_sig} significant pairs of {len(result)})", y=1.02)
+    grid.figure.suptitle(tr("Top {n_features} features x {n_genes} genes; * q < {fdr:g} "
+                            "({n_significant} significant pairs of {n_pairs})").format(
+        n_features=len(feats), n_genes=len(gns), fdr=fdr, n_significant=n_sig,
+        n_pairs=len(result)), y=1.02)
     return grid
 
 
@@ -105,16 +109,17 @@ def plot_permutation_null(null, *, ax=None):
     shuffled = null[null["shuffled"]]
     observed = null[~null["shuffled"]].iloc[0]
     alpha, fdr = null.attrs.get("alpha", 0.05), null.attrs.get("fdr", 0.05)
-    labels = [f"p < {alpha:g}\n(no correction)", f"q < {fdr:g}\n(Benjamini-Hochberg)"]
+    labels = [tr("p < {alpha:g}\n(no correction)").format(alpha=alpha),
+              tr("q < {fdr:g}\n(Benjamini-Hochberg)").format(fdr=fdr)]
     for k, col in enumerate(["raw_hits", "fdr_hits"]):
         jitter = np.linspace(-0.15, 0.15, len(shuffled))
         ax.scatter(k + jitter, shuffled[col], color="grey", s=14, alpha=0.7,
-                   label="shuffled patients" if k == 0 else None)
+                   label=tr("shuffled patients") if k == 0 else None)
         ax.scatter([k], [observed[col]], color="crimson", s=60, marker="D",
-                   label="real data" if k == 0 else None)
+                   label=tr("real data") if k == 0 else None)
     ax.set_xticks([0, 1], labels)
-    ax.set_ylabel("feature-gene pairs called significant")
-    ax.set_title(f"{int(observed['n_tests'])} tests: discoveries by chance")
+    ax.set_ylabel(tr("feature-gene pairs called significant"))
+    ax.set_title(tr("{n} tests: discoveries by chance").format(n=int(observed["n_tests"])))
     ax.legend(frameon=False)
     return ax
 
@@ -126,12 +131,12 @@ def plot_confusion(result, *, ax=None, normalize=False):
 
     cm = result.confusion
     if cm is None:
-        raise ValueError("result has no confusion matrix; pass a subtype_model result.")
+        raise ValueError(tr("result has no confusion matrix; pass a subtype_model result."))
     data = cm.div(cm.sum(axis=1), axis=0) if normalize else cm
     ax = ax or plt.subplots(figsize=(4.5, 4))[1]
     sns.heatmap(data, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False, ax=ax)
-    ax.set_xlabel("predicted (out-of-fold)")
-    ax.set_ylabel("observed")
+    ax.set_xlabel(tr("predicted (out-of-fold)"))
+    ax.set_ylabel(tr("observed"))
     return ax
 
 
@@ -146,20 +151,20 @@ def plot_regression_calibration(result, *, ax=None, n_bins=5):
 
     oof = result.oof
     ax = ax or plt.subplots(figsize=(5, 5))[1]
-    ax.scatter(oof["predicted"], oof["observed"], s=12, alpha=0.5, color="grey", label="patients")
+    ax.scatter(oof["predicted"], oof["observed"], s=12, alpha=0.5, color="grey", label=tr("patients"))
     groups = pd.qcut(oof["predicted"], n_bins, labels=False, duplicates="drop")
     means = oof.groupby(groups)[["predicted", "observed"]].mean()
     ax.plot(means["predicted"], means["observed"], "o-", color="crimson",
-            label=f"mean of {len(means)} groups")
+            label=tr("mean of {n} groups").format(n=len(means)))
     lo = float(min(oof["predicted"].min(), oof["observed"].min()))
     hi = float(max(oof["predicted"].max(), oof["observed"].max()))
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="perfect calibration")
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label=tr("perfect calibration"))
     m = result.metrics.set_index("metric")["value"]
     xs = np.array([lo, hi])
     ax.plot(xs, m["calibration intercept"] + m["calibration slope"] * xs, color="tab:blue",
-            label=f"fit: slope {m['calibration slope']:.2f}")
-    ax.set_xlabel("predicted (out-of-fold)")
-    ax.set_ylabel("observed")
-    ax.set_title(f"R² (out-of-fold) = {m['R2 (out-of-fold)']:.2f}")
+            label=tr("fit: slope {slope:.2f}").format(slope=m["calibration slope"]))
+    ax.set_xlabel(tr("predicted (out-of-fold)"))
+    ax.set_ylabel(tr("observed"))
+    ax.set_title(tr("R² (out-of-fold) = {r2:.2f}").format(r2=m["R2 (out-of-fold)"]))
     ax.legend(frameon=False, fontsize=8)
     return ax

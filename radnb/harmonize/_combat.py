@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import radnb.harmonize._combat_math as _combat
 from radnb._utils.features import feature_columns
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_columns
 from radnb.harmonize._guards import warn_lost_positivity, warn_site_outcome
 
@@ -176,11 +177,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         site = X[self.batch_col]
         unknown = sorted(set(site.unique()) - set(self.sites_), key=str)
         if unknown:
-            raise ValueError(
-                f"site(s) {unknown} were not in the data ComBat was fitted on (known: "
-                f"{list(self.sites_)}). Fit on data including them, or estimate them from their "
-                "own unlabelled cases with ComBat.add_site(X_new_site)."
-            )
+            raise ValueError(tr(
+                "site(s) {unknown} were not in the data ComBat was fitted on (known: {known}). Fit "
+                "on data including them, or estimate them from their own unlabelled cases with "
+                "ComBat.add_site(X_new_site).").format(unknown=unknown, known=list(self.sites_)))
         cov = self._covariate_design(X)
         out = _combat.adjust(
             self._values(X), None if cov is None else cov.to_numpy(),

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.features import feature_columns
+from radnb._utils.i18n import _ as tr
 
 __all__ = ["site_effect", "plot_site_pca"]
 
@@ -106,10 +107,11 @@ def plot_site_pca(features, batch, *, ax=None, clip=5.0):
     for s in sorted(set(site), key=str):
         m = site == s
         ax.scatter(pcs[m, 0], pcs[m, 1], label=str(s), s=18, alpha=0.8)
-    ev = pca.explained_variance_ratio_ * 100
-    ax.set_xlabel(f"PC1 ({ev[0]:.0f}% of variance, robust z units)")
-    ax.set_ylabel(f"PC2 ({ev[1]:.0f}% of variance, robust z units)")
-    ax.legend(title="site", fontsize="small")
+    ev = pca.explained_variance_ratio_
+    axis_label = tr("PC{k} ({share:.0%} of variance, robust z units)")
+    ax.set_xlabel(axis_label.format(k=1, share=ev[0]))
+    ax.set_ylabel(axis_label.format(k=2, share=ev[1]))
+    ax.legend(title=tr("site"), fontsize="small")
     return ax
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 _PLANE_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}  # numpy axis (z, y, x)
 
 
@@ -105,7 +107,7 @@ def _values(image, mask):
 
 
 def compare_before_after(before, after, mask=None, plane: str = "axial", *, index=None,
-                         titles=("Before", "After"), window=None, histogram: bool = True,
+                         titles=None, window=None, histogram: bool = True,
                          units=None):
     """Show one slice before and after a preprocessing step, side by side.
 
@@ -125,7 +127,8 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
     index : int, optional
         Slice number in ``before``; default: through the mask centre, else
         the middle slice.
-    titles : (str, str)
+    titles : (str, str), optional
+        Panel titles; default "Before" and "After" in radnb's language.
     window : (float, float), optional
         Display range for both. Default: with ``units="HU"`` the mediastinal
         (soft-tissue) CT window of :data:`radnb.view.CT_PRESETS` for both
@@ -157,6 +160,7 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
     if units is not None and not isinstance(units, str):
         raise TypeError(f"units must be a string such as 'HU' or None; got {units!r}.")
     window = _soft_tissue_window() if window is None and units == "HU" else window
+    titles = (tr("Before"), tr("After")) if titles is None else titles
     mask_after = None
     if mask is not None:
         if not _same_grid(before, mask):  # e.g. a mask drawn on the resampled image
@@ -176,14 +180,19 @@ def compare_before_after(before, after, mask=None, plane: str = "axial", *, inde
     ):
         ax = _draw(img, m, plane, i, window, axes[0, col])
         sp = ", ".join(f"{s:.2g}" for s in img.GetSpacing())
-        ax.set_title(f"{title}\n{plane} slice {i}, voxel {sp} mm", fontsize=9)
+        where = {"axial": tr("axial slice {index}, voxel {spacing} mm"),
+                 "coronal": tr("coronal slice {index}, voxel {spacing} mm"),
+                 "sagittal": tr("sagittal slice {index}, voxel {spacing} mm")}[plane]
+        ax.set_title(f"{title}\n" + where.format(index=i, spacing=sp), fontsize=9)
         if histogram:
             values = np.asarray(_values(img, m), dtype=float)
             hax = axes[1, col]
             hax.hist(values, bins=60, color="C0" if col == 0 else "C1")
-            hax.set_xlabel("intensity" + (f" ({units})" if units else "")
-                           + (" inside mask" if m is not None else ""))
-            hax.set_ylabel("voxels")
-            hax.set_title(f"mean {values.mean():.3g}, SD {values.std():.3g}", fontsize=9)
+            unit = f" ({units})" if units else ""
+            hax.set_xlabel((tr("intensity{units} inside mask") if m is not None
+                            else tr("intensity{units}")).format(units=unit))
+            hax.set_ylabel(tr("voxels"))
+            hax.set_title(tr("mean {mean:.3g}, SD {sd:.3g}").format(mean=values.mean(),
+                                                                   sd=values.std()), fontsize=9)
     fig.tight_layout()
     return fig

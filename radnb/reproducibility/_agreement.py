@@ -202,17 +202,20 @@ def plot_bland_altman(x, y, *, loa=1.96, labels=None, units="", ax=None):
         _, ax = plt.subplots(figsize=(5, 4))
     ax.scatter((xa + ya) / 2, xa - ya, s=14, alpha=0.7, color="C0")
     u = f" {units}" if units else ""
-    for key, style, text in (("bias", "-", "bias"), ("loa_low", "--", f"-{loa:g} SD"),
-                             ("loa_high", "--", f"+{loa:g} SD")):
+    for key, style, text in (("bias", "-", tr("bias: {value}{units}")),
+                             ("loa_low", "--", tr("-{k:g} SD: {value}{units}")),
+                             ("loa_high", "--", tr("+{k:g} SD: {value}{units}"))):
         ax.axhline(stats_[key], color="C3", linestyle=style, linewidth=1)
         ax.axhspan(stats_[f"{key}_ci_low"], stats_[f"{key}_ci_high"], color="C3", alpha=0.1)
-        ax.annotate(f"{text}: {format_number(stats_[key])}{u}", xy=(1, stats_[key]),
+        ax.annotate(text.format(k=loa, value=format_number(stats_[key]), units=u),
+                    xy=(1, stats_[key]),
                     xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8,
                     color="C3")
     u = f" ({units})" if units else ""
-    ax.set_xlabel(f"Mean of the two measurements{u}")
-    ax.set_ylabel(f"Difference {name_x} - {name_y}{u}")
-    ax.set_title(f"Bland-Altman: bias {format_number(stats_['bias'])}, LoA ±{loa:g} SD")
+    ax.set_xlabel(tr("Mean of the two measurements{units}").format(units=u))
+    ax.set_ylabel(tr("Difference {x} - {y}{units}").format(x=name_x, y=name_y, units=u))
+    ax.set_title(tr("Bland-Altman: bias {bias}, LoA ±{k:g} SD").format(
+        bias=format_number(stats_["bias"]), k=loa))
     return ax
 
 

@@ -1,6 +1,7 @@
 """Figures of feature reproducibility (public through :mod:`radnb.reproducibility`)."""
 from __future__ import annotations
 
+from radnb._utils.i18n import _ as tr
 from radnb.reproducibility._icc_filter import filter_family, robust_summary
 from radnb._utils.validation import check_columns
 
@@ -59,12 +60,12 @@ def plot_icc(icc_table, *, threshold=0.75, ax=None):
                   palette=["0.15"] * len(hue_order))
     if threshold is not None:
         ax.axhline(threshold, color="C3", linestyle="--", linewidth=1)
-    ax.set_xlabel("Feature class")
-    ax.set_ylabel("ICC (unitless, 1 = perfect agreement)")
+    ax.set_xlabel(tr("Feature class"))
+    ax.set_ylabel(tr("ICC (unitless, 1 = perfect agreement)"))
     lo = min(0.0, float(data["ICC"].min())) if data["ICC"].notna().any() else 0.0
     ax.set_ylim(max(lo, -1.0) - 0.05, 1.05)
     if ax.get_legend() is not None:
-        ax.legend(title="Filter", fontsize=8, title_fontsize=8, loc="lower left")
+        ax.legend(title=tr("Filter"), fontsize=8, title_fontsize=8, loc="lower left")
     return ax
 
 
@@ -104,10 +105,11 @@ def plot_robust_fraction(icc_table, threshold=0.75, *, ci="lower", ax=None):
     sns.barplot(data=summary, x="feature_class", y="percent", hue="filter", order=order,
                 hue_order=hue_order, ax=ax)
     ax.set_ylim(0, 105)
-    ax.set_xlabel("Feature class")
-    ax.set_ylabel("Robust features (%)")
-    which = "lower 95% CI of ICC" if ci == "lower" else "ICC"
-    ax.set_title(f"Robust = {which} ≥ {threshold:g}")
+    ax.set_xlabel(tr("Feature class"))
+    ax.set_ylabel(tr("Robust features (%)"))
+    title = (tr("Robust = lower 95% CI of ICC ≥ {threshold:g}") if ci == "lower"
+             else tr("Robust = ICC ≥ {threshold:g}"))
+    ax.set_title(title.format(threshold=threshold))
     if ax.get_legend() is not None:
-        ax.legend(title="Filter", fontsize=8, title_fontsize=8)
+        ax.legend(title=tr("Filter"), fontsize=8, title_fontsize=8)
     return ax

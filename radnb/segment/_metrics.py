@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.overlap import dice_arrays
 from radnb._utils.validation import check_same_grid
 
@@ -282,9 +283,9 @@ def plot_agreement(table, *, metric: str = "dice", by: str | None = "site", ax=N
     for i, v in enumerate(values, start=1):
         ax.plot(i + jitter.uniform(-0.15, 0.15, v.size), v, "o", color="C0", alpha=0.6, ms=4)
     ax.set_xticks(range(1, len(groups) + 1), groups)
-    units = {"dice": "Dice", "jaccard": "Jaccard", "hd95_mm": "HD95 (mm)",
-             "hausdorff_mm": "Hausdorff (mm)", "volume_diff_pct": "Volume difference (%)",
-             "volume_diff_ml": "Volume difference (ml)"}
+    units = {"dice": tr("Dice"), "jaccard": tr("Jaccard"), "hd95_mm": tr("HD95 (mm)"),
+             "hausdorff_mm": tr("Hausdorff (mm)"), "volume_diff_pct": tr("Volume difference (%)"),
+             "volume_diff_ml": tr("Volume difference (ml)")}
     ax.set_ylabel(units.get(metric, metric))
     ax.set_xlabel(by or "")
     return ax

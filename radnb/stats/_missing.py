@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option, check_range
 
 __all__ = ["missingness", "MissingnessResult", "MissingValueFilter"]
@@ -42,9 +43,10 @@ class MissingnessResult:
 
     def __repr__(self):
         cols = int((self.features["n_missing"] > 0).sum())
-        return (f"MissingnessResult: {cols} of {self.n_columns} columns have missing values; "
-                f"{self.complete_rows} of {self.n_rows} rows are complete (a complete-case "
-                "analysis would keep only these).")
+        return tr("MissingnessResult: {n_missing} of {n_columns} columns have missing values; "
+                  "{n_complete} of {n_rows} rows are complete (a complete-case analysis would keep "
+                  "only these).").format(n_missing=cols, n_columns=self.n_columns,
+                                         n_complete=self.complete_rows, n_rows=self.n_rows)
 
     def _repr_html_(self):
         top = self.features[self.features["n_missing"] > 0].head(10)
@@ -67,8 +69,9 @@ class MissingnessResult:
         ax.set_xticks(range(len(cols)))
         ax.set_xticklabels([c if len(c) < 30 else c[:27] + "..." for c in cols], rotation=90,
                            fontsize="x-small")
-        ax.set_ylabel(f"Patient (row, n = {self.n_rows})")
-        ax.set_xlabel(f"Column (the {len(cols)} with most missing values; black = missing)")
+        ax.set_ylabel(tr("Patient (row, n = {n})").format(n=self.n_rows))
+        ax.set_xlabel(tr("Column (the {n} with most missing values; black = missing)").format(
+            n=len(cols)))
         return ax
 
 

@@ -148,8 +148,12 @@ class Nomogram:
         return (np.log(p / (1 - p)) - base) / self.unit
 
     def plot(self, *, ax=None, labels=None, probabilities=(0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8,
-                                                            0.9, 0.95), outcome="outcome"):
-        """Draw the nomogram on ``ax`` and return it."""
+                                                            0.9, 0.95), outcome=None):
+        """Draw the nomogram on ``ax`` and return it.
+
+        ``labels`` maps predictor names to the names drawn; ``outcome`` names the
+        outcome on the probability axis (default: "outcome" in radnb's language).
+        """
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
@@ -158,8 +162,10 @@ class Nomogram:
         n = len(s) + 3
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.6 * n + 1))
-        rows = ["Points", *[labels.get(k, k) for k in s.index], "Total points",
-                f"Probability of {outcome}"]
+        points, total = tr("Points"), tr("Total points")
+        rows = [points, *[labels.get(k, k) for k in s.index], total,
+                tr("Probability of {outcome}").format(
+                    outcome=tr("outcome") if outcome is None else outcome)]
         y = {name: n - 1 - i for i, name in enumerate(rows)}
 
         def axis(row, positions, ticklabels, extent=()):
@@ -171,7 +177,7 @@ class Nomogram:
                 ax.text(x, yy + 0.18, t, ha="center", va="bottom", fontsize=8)
 
         ticks = np.arange(0, 101, 10)
-        axis("Points", ticks, [f"{t:g}" for t in ticks])
+        axis(points, ticks, [f"{t:g}" for t in ticks])
         for name, r in s.iterrows():
             values = np.unique(np.r_[r["low"], r["high"]])
             if name in self.levels:
@@ -187,7 +193,7 @@ class Nomogram:
         max_total = float(s.eval("abs(coef) * (high - low)").sum() / self.unit)
         tot = MaxNLocator(8).tick_values(0, max_total)
         tot = tot[(tot >= 0) & (tot <= max_total + 1e-9)]
-        axis("Total points", tot * 100 / max_total, [f"{t:g}" for t in tot], (0, 100))
+        axis(total, tot * 100 / max_total, [f"{t:g}" for t in tot], (0, 100))
         probs = np.array([p for p in probabilities
                           if 0 <= self.total_for_probability(p) <= max_total])
         if len(probs):
@@ -200,7 +206,7 @@ class Nomogram:
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        ax.set_title("Nomogram: add the points of each predictor, read the probability below",
+        ax.set_title(tr("Nomogram: add the points of each predictor, read the probability below"),
                      fontsize=10)
         return ax
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 _FONT = 7  # label font size in points
 
 
@@ -24,14 +26,16 @@ def volcano(table, *, ax=None, alpha=0.05, n_labels=5):
     t = table.dropna(subset=["p-val"])
     logp = -np.log10(t["p-val"].clip(lower=1e-300))
     sig = t["p-fdr"] < alpha
-    ax.scatter(t.loc[~sig, "effsize"], logp[~sig], s=14, color="0.6", label="not significant")
+    ax.scatter(t.loc[~sig, "effsize"], logp[~sig], s=14, color="0.6",
+               label=tr("not significant"))
     ax.scatter(t.loc[sig, "effsize"], logp[sig], s=18, color="C3",
-               label=f"FDR < {alpha:g} ({int(sig.sum())})")
+               label=tr("FDR < {alpha:g} ({n})").format(alpha=alpha, n=int(sig.sum())))
     ax.axhline(-np.log10(alpha), ls="--", color="0.3", lw=1,
-               label=f"p < {alpha:g} uncorrected ({int((t['p-val'] < alpha).sum())})")
-    kind = t["effsize_type"].iloc[0] if "effsize_type" in t and len(t) else "effect size"
-    ax.set_xlabel(f"effect size ({kind}; > 0 = higher in outcome 1)")
-    ax.set_ylabel("-log10(p-value)")
+               label=tr("p < {alpha:g} uncorrected ({n})").format(
+                   alpha=alpha, n=int((t["p-val"] < alpha).sum())))
+    kind = t["effsize_type"].iloc[0] if "effsize_type" in t and len(t) else tr("effect size")
+    ax.set_xlabel(tr("effect size ({kind}; > 0 = higher in outcome 1)").format(kind=kind))
+    ax.set_ylabel(tr("-log10(p-value)"))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     top = logp.sort_values(ascending=False).index[:int(n_labels)]
     if len(top):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import radnb.view._render as _render
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_range
 
 # Candidate bin widths: "nice" numbers, as people choose them by hand.
@@ -69,10 +70,15 @@ def roi_histogram(image, mask, *, label=1, bin_width=None, bin_count=None, ax=No
     if ax is None:
         _, ax = plt.subplots()
     ax.hist(values, bins=edges, color="#56b4e9", edgecolor="#0072b2", linewidth=0.6)
-    rule = f"bin count {bin_count}" if bin_count is not None else f"bin width {bin_width or 25:g}"
-    ax.set_title(f"{rule}: {n} grey levels, {values.size} ROI voxels", fontsize=9)
-    ax.set_xlabel("intensity (image units, HU for CT)")
-    ax.set_ylabel("voxels")
+    if bin_count is not None:
+        title = tr("bin count {bins}: {n} grey levels, {voxels} ROI voxels").format(
+            bins=bin_count, n=n, voxels=values.size)
+    else:
+        title = tr("bin width {width:g}: {n} grey levels, {voxels} ROI voxels").format(
+            width=bin_width or 25, n=n, voxels=values.size)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(tr("intensity (image units, HU for CT)"))
+    ax.set_ylabel(tr("voxels"))
     return ax
 
 

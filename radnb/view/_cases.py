@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from radnb._utils.i18n import _ as tr
+
 _KEYS = ["case_id", "timepoint", "reader"]
 _RANK = {"unknown": -1, "ok": 0, "warning": 1, "error": 2}
 SYMBOL = {"ok": "\u2713", "warning": "\u26a0", "error": "\u2717", "unknown": "?"}
@@ -48,8 +50,6 @@ def read_display_mask(obj, image, *, roi=None):
     mask = read_image(obj)
     problem = mask_problem(mask, whole_label_image=False)
     if problem:
-        from radnb._utils.i18n import _ as tr
-
         raise ValueError(tr("the mask {problem}").format(problem=problem))
     return mask_on_image(mask, image)
 
@@ -199,7 +199,7 @@ def load_case(case):
             layers.append((name, marr == value if value is not None else marr > 0))
         else:
             for value in np.unique(marr[marr > 0])[:16]:
-                layers.append((f"label {int(value)}", marr == value))
+                layers.append((tr("label {value}").format(value=int(value)), marr == value))
     return {
         "image": array, "spacing": spacing, "oriented": oriented, "original": image,
         "modality": case["modality"] or guess_modality(array), "layers": layers,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import radnb.view._render as _render
+from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option, check_range
 
 
@@ -195,13 +196,17 @@ def plot_slice(image, mask=None, *, plane="axial", index=None, window=None, leve
         _, ax = plt.subplots()
     h, w = grey.shape
     ax.imshow(rgb, extent=(0, w * col_mm, h * row_mm, 0), interpolation="nearest")
-    xlabel, ylabel = {"axial": ("patient right -> left", "anterior -> posterior"),
-                      "coronal": ("patient right -> left", "superior -> inferior"),
-                      "sagittal": ("anterior -> posterior", "superior -> inferior")}[plane]
+    right_left, front_back, head_feet = (tr("patient right -> left"), tr("anterior -> posterior"),
+                                         tr("superior -> inferior"))
+    xlabel, ylabel = {"axial": (right_left, front_back), "coronal": (right_left, head_feet),
+                      "sagittal": (front_back, head_feet)}[plane]
     ax.set_xlabel(f"{xlabel} (mm)")
     ax.set_ylabel(f"{ylabel} (mm)")
     unit = " HU" if d["modality"] == "CT" else ""
-    ax.set_title(f"{plane} slice {index}, W {window:g} / L {level:g}{unit}", fontsize=9)
+    title = {"axial": tr("axial slice {index}, W {window:g} / L {level:g}{unit}"),
+             "coronal": tr("coronal slice {index}, W {window:g} / L {level:g}{unit}"),
+             "sagittal": tr("sagittal slice {index}, W {window:g} / L {level:g}{unit}")}[plane]
+    ax.set_title(title.format(index=index, window=window, level=level, unit=unit), fontsize=9)
     if d["layers"]:
         from matplotlib.patches import Patch
 
