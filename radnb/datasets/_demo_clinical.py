@@ -15,6 +15,7 @@ values by :mod:`radnb.datasets._demo_image`; the strengths are documented in
 from __future__ import annotations
 
 import numpy as np
+from radnb._utils.i18n import N_
 
 __all__ = [
     "SITE_PRESETS", "site_table", "draw_patients", "ajcc_stage", "draw_genes", "GENE_MODULE",
@@ -27,13 +28,13 @@ __all__ = [
 # delay after injection (s), a water-calibration drift (HU) and the case mix
 # (a shift added to the latent risk: the tertiary referral centre sees more sarcomas).
 SITE_PRESETS = (
-    dict(site="A", role="university hospital", pixel_mm=0.85, slice_mm=2.0, kernel="soft",
+    dict(site="A", role=N_("university hospital"), pixel_mm=0.85, slice_mm=2.0, kernel="soft",
          fwhm_xy=1.3, fwhm_z=2.0, noise_hu=10.0, noise_grain=1.0, kvp=120, delay_s=70.0,
          hu_offset=0.0, risk_shift=0.0, weight=0.40),
-    dict(site="B", role="tertiary sarcoma referral centre", pixel_mm=0.98, slice_mm=3.0,
+    dict(site="B", role=N_("tertiary sarcoma referral centre"), pixel_mm=0.98, slice_mm=3.0,
          kernel="sharp", fwhm_xy=0.7, fwhm_z=3.2, noise_hu=20.0, noise_grain=0.45, kvp=100,
          delay_s=70.0, hu_offset=4.0, risk_shift=0.30, weight=0.35),
-    dict(site="C", role="regional hospital", pixel_mm=0.75, slice_mm=2.5, kernel="standard",
+    dict(site="C", role=N_("regional hospital"), pixel_mm=0.75, slice_mm=2.5, kernel="standard",
          fwhm_xy=1.0, fwhm_z=2.5, noise_hu=14.0, noise_grain=0.7, kvp=120, delay_s=55.0,
          hu_offset=-3.0, risk_shift=-0.25, weight=0.25),
 )
@@ -56,7 +57,7 @@ def site_table(n_sites: int, rng) -> list[dict]:
         kernel = str(rng.choice(["soft", "standard", "sharp"]))
         grain = {"soft": 1.0, "standard": 0.7, "sharp": 0.45}[kernel]
         sites.append(dict(
-            site=_site_name(k), role="regional hospital", pixel_mm=float(rng.uniform(0.7, 1.0)),
+            site=_site_name(k), role=N_("regional hospital"), pixel_mm=float(rng.uniform(0.7, 1.0)),
             slice_mm=float(rng.choice([1.5, 2.0, 2.5, 3.0])), kernel=kernel,
             fwhm_xy={"soft": 1.3, "standard": 1.0, "sharp": 0.7}[kernel],
             fwhm_z=float(rng.uniform(1.5, 3.2)), noise_hu=float(rng.uniform(9, 20)),
