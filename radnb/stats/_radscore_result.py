@@ -152,13 +152,17 @@ class RadscoreResult:
             terms.append(f"{'-' if c < 0 else '+'} {abs(c):.{digits}f} * z({name})")
         text = "Rad-score = " + " ".join(terms)
         if not self.selected:
-            return text + "\n(no feature selected: the Rad-score is a constant)"
+            return text + "\n" + tr("(no feature selected: the Rad-score is a constant)")
         tab = self.scaling
         width = max(len(n) for n in tab.index)
-        combat = " after ComBat harmonisation" if "combat" in self.model.named_steps else ""
-        lines = [text, f"where z(x) = (x - mean) / SD, with the mean and SD of the {len(self.y)} "
-                 f"training patients{combat} (SD with ddof=0):",
-                 f"  {'feature':<{width}}  {'mean':>12}  {'SD':>12}"]
+        if "combat" in self.model.named_steps:
+            where = tr("where z(x) = (x - mean) / SD, with the mean and SD of the {n} training "
+                       "patients after ComBat harmonisation (SD with ddof=0):")
+        else:
+            where = tr("where z(x) = (x - mean) / SD, with the mean and SD of the {n} training "
+                       "patients (SD with ddof=0):")
+        feature, mean = tr("feature"), tr("mean")
+        lines = [text, where.format(n=len(self.y)), f"  {feature:<{width}}  {mean:>12}  {'SD':>12}"]
         lines += [f"  {n:<{width}}  {r['mean']:>12.6g}  {r['SD']:>12.6g}" for n, r in tab.iterrows()]
         return "\n".join(lines)
 
@@ -174,7 +178,7 @@ class RadscoreResult:
         import statsmodels.api as sm
 
         if not self.selected:
-            raise ValueError("the final model selected no feature; there is nothing to summarise.")
+            raise ValueError(tr("the final model selected no feature; there is nothing to summarise."))
         design = sm.add_constant(self._design(), has_constant="add")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
