@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from radnb._utils.data_home import get_data_home
+from radnb._utils.i18n import N_
 from radnb._utils.i18n import _ as tr
 from radnb._utils.validation import check_option
 
@@ -22,7 +23,7 @@ __all__ = ["fetch_radmlbench", "fetch_ibsi_sts", "IBSI_STS_MODALITIES"]
 
 IBSI_STS_MODALITIES = {"CT": "CT", "MR": "MR_T1", "PET": "PET"}
 _IBSI_RAW = "https://raw.githubusercontent.com/theibsi/data_sets/main/ibsi_1_validation"
-_IBSI_PAGE = "the IBSI 'data_sets' repository on GitHub (theibsi/data_sets), folder ibsi_1_validation"
+_IBSI_PAGE = N_("the IBSI 'data_sets' repository on GitHub (theibsi/data_sets), folder ibsi_1_validation")
 
 
 def fetch_radmlbench(name, data_home=None, *, download=True):
@@ -183,7 +184,7 @@ def fetch_ibsi_sts(modalities=("CT", "MR", "PET"), format="nifti", data_home=Non
             "no IBSI soft-tissue-sarcoma {format} files for {modalities} in {root}. Copy "
             "them from {page} (sub-folder {format}/) into {root}, keeping its layout "
             "(e.g. {example}), or call again with a connection to download the NIfTI files.").format(
-            format=format, modalities=list(modalities), root=root, page=_IBSI_PAGE,
+            format=format, modalities=list(modalities), root=root, page=tr(_IBSI_PAGE),
             example=root / "STS_001" / ("PET_image.nii.gz" if format == "nifti" else "PET/image")))
     manifest = pd.DataFrame(rows)
     if checksums:

@@ -52,7 +52,12 @@ def _run(image, mask, general, image_types, classes, voxel_based=True):
 
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
-    with quiet_radiomics(logging.ERROR):
+    import warnings
+
+    with quiet_radiomics(logging.ERROR), warnings.catch_warnings():
+        # a kernel at the ROI's edge may hold no voxel pair for a GLCM angle: pyradiomics averages
+        # an empty slice there (numpy's "Mean of empty slice"), and that voxel's value is NaN
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
         extractor = RadiomicsFeatureExtractor(**general)
         extractor.enabledImagetypes = image_types
         extractor.enabledFeatures = classes
