@@ -128,8 +128,12 @@ def test_notebook_runs(lang, path, data_home, artifacts_dir):
     glyphs = [text for _src, _name, text in streams if re.search(r"Glyph \d+ .*missing", text)]
     assert not glyphs, glyphs  # a plot label drawn without a font for its characters
     if lang != "en":  # what the cells print through radnb.say comes out translated
-        said = [(src, text) for src, name, text in streams if name == "stdout" and "radnb.say(" in src]
-        english = [src.splitlines()[0] for src, text in said if not re.search(r"[\u4e00-\u9fff]", text)]
+        printed = {}  # a cell's stdout, in one piece (plt.show() splits it into several outputs)
+        for src, name, text in streams:
+            if name == "stdout" and "radnb.say(" in src:
+                printed[src] = printed.get(src, "") + text
+        english = [src.splitlines()[0] for src, text in printed.items()
+                   if not re.search(r"[\u4e00-\u9fff]", text)]
         assert not english, f"cells whose radnb.say output has no Chinese: {english}"
     if lang == "en":
         solutions = sum("radnb_solution_of" in c.get("metadata", {}) for c in _code(result["nb"]))
