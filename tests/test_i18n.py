@@ -397,7 +397,7 @@ def _phrases_passed_by_tutorials():
 
     import nbformat
 
-    helpers = {"interpret_p", "compare_values", "describe_screen", "describe_auc"}
+    helpers = {"interpret_p", "compare_values", "describe_screen", "describe_auc", "describe_interval"}
     keywords = {"what", "name_a", "name_b", "outcome", "items", "name"}
     for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:

@@ -62,11 +62,23 @@ def test_describe_auc_direction_matches_roc(rng):
     assert "uncertain" not in stats.describe_auc(0.70, "Contrast", ci=(0.60, 0.80))
 
 
+def test_describe_interval_places_the_interval_against_the_reference():
+    # the three cases, and the edges: an interval touching the reference includes it
+    assert stats.describe_interval((0.61, 0.83), 0.5).startswith("The interval (0.61-0.83) lies above")
+    assert stats.describe_interval((0.20, 0.40), 0.5).startswith("The interval (0.20-0.40) lies below")
+    for ci in [(0.41, 0.66), (0.5, 0.7), (0.3, 0.5)]:
+        assert "includes chance (0.5): the data cannot tell the two apart" in stats.describe_interval(ci, 0.5)
+    nir = stats.describe_interval((0.61, 0.83), 0.58, name="the no-information rate")
+    assert nir == "The interval (0.61-0.83) lies above the no-information rate (0.58)."
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: stats.describe_screen([], "differ"), "q is empty"),
     (lambda: stats.describe_screen([0.1], ""), "what must be"),
     (lambda: stats.compare_values(np.nan, 0.5, "a", "b"), "both values must be numbers"),
     (lambda: stats.describe_auc(1.3, "x"), "auc"),
+    (lambda: stats.describe_interval((0.7, 0.6), 0.5), "ci must be (low, high) with low <= high"),
+    (lambda: stats.describe_interval((0.6, 0.7), 0.5, name=""), "name must be"),
 ])
 def test_sentence_helpers_reject_bad_input(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -86,6 +98,7 @@ def test_sentences_speak_chinese_with_the_same_numbers():
         auc = stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")
         shaky = stats.describe_auc(0.55, "Sphericity", ci=(0.45, 0.65))
         q = stats.interpret_p(0.02, "x", label="q")
+        interval = stats.describe_interval((0.52, 0.71), 0.58, name="the no-information rate")
     finally:
         radnb.set_language(None)
     assert screen.startswith("3 个特征中有 2 个") and "错误发现率" in screen and "中心" in screen
@@ -95,6 +108,7 @@ def test_sentences_speak_chinese_with_the_same_numbers():
     assert auc.startswith("GLCM Idm 的值越低越倾向于恶性") and "95% 置信区间 0.21-0.39" in auc
     assert "方向" in shaky and "结局" in shaky
     assert q.startswith("q = 0.020：在错误发现率 5% 下有证据表明")
+    assert interval.startswith("区间（0.52-0.71）包含无信息率（0.58）")
     assert english == [stats.describe_screen([0.001, 0.02, 0.3, np.nan], "differ between sites"),
                        stats.compare_values(0.70, 0.75, "with ComBat", "the Rad-score", p=0.3),
                        stats.describe_auc(0.30, "GLCM Idm", ci=(0.21, 0.39), outcome="malignancy")]

@@ -13,9 +13,10 @@
 * :func:`interpret_p` - one sentence reading a p-value (never "no relation");
   :func:`bootstrap_optimism` - Harrell's optimism-corrected AUC, calibration
   slope and Brier score.
-* :func:`describe_screen`, :func:`compare_values`, :func:`describe_auc` -
-  sentences written from the numbers (a screen with FDR, a comparison, an AUC's
-  direction), so prose cannot contradict the output.
+* :func:`describe_screen`, :func:`compare_values`, :func:`describe_auc`,
+  :func:`describe_interval` - sentences written from the numbers (a screen with
+  FDR, a comparison, an AUC's direction, an interval against a reference), so
+  prose cannot contradict the output.
 * :func:`leakage_demo` - why selection must happen inside cross-validation.
 * :func:`sample_size` - minimum sample size of a prediction model (Riley et al.
   BMJ 2020), per criterion.
@@ -37,7 +38,7 @@ from radnb.stats._missing import missingness, MissingnessResult, MissingValueFil
 from radnb.stats._nomogram import fit_logistic, Nomogram
 from radnb.stats._sample_size import sample_size
 from radnb.stats._reporting import interpret_p, bootstrap_optimism
-from radnb.stats._sentences import describe_screen, compare_values, describe_auc
+from radnb.stats._sentences import describe_screen, compare_values, describe_auc, describe_interval
 
 __all__ = [
     "missingness",
@@ -62,4 +63,5 @@ __all__ = [
     "describe_screen",
     "compare_values",
     "describe_auc",
+    "describe_interval",
 ]

@@ -23,6 +23,8 @@ PHRASES = (
     N_("with ComBat in each fold"), N_("after ComBat"), N_("before ComBat"),
     N_("the Rad-score"), N_("the autoencoder"), N_("the random network"), N_("size + age"),
     N_("suspicion + size"),
+    # describe_interval: what the reference value is
+    N_("chance"), N_("the no-information rate"),
     # interpret_p: what the test looks for
     N_("{name} differs between benign and malignant lesions"),
     N_("{name} differs between benign and malignant lesions (FDR-corrected)"),

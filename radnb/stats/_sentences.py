@@ -1,4 +1,5 @@
-"""Sentences built from results: a screen of many tests, a comparison, an AUC's direction.
+"""Sentences built from results: a screen of many tests, a comparison, an AUC's direction,
+where a confidence interval lies.
 
 A tutorial or a report that types "ComBat improves the AUC" can be contradicted by
 its own output the day the data change. These helpers write the sentence from the
@@ -14,7 +15,7 @@ from radnb._utils.validation import check_range
 from radnb.stats._phrases import known_phrase as _phrase
 from radnb.stats._reporting import interpret_p
 
-__all__ = ["describe_screen", "compare_values", "describe_auc"]
+__all__ = ["describe_screen", "compare_values", "describe_auc", "describe_interval"]
 
 
 def _text(name, value):
@@ -191,3 +192,54 @@ def describe_auc(auc, name, *, ci=None, outcome="the outcome", confidence=0.95):
     if ci is not None and lo <= 0.5 <= hi:
         s += tr("; the interval includes 0.5, so even the direction is uncertain")
     return tr("{sentence}.").format(sentence=s)
+
+
+@tidy_sentence
+def describe_interval(ci, reference, *, name="chance"):
+    """Where a confidence interval lies against a reference value, in one sentence.
+
+    Above, below, or including the reference: for an AUC against 0.5 (chance), or an
+    accuracy against the no-information rate. An interval that includes the
+    reference does not show that the two are equal, only that the data cannot tell
+    them apart.
+
+    Parameters
+    ----------
+    ci : tuple of float
+        ``(low, high)`` of the interval.
+    reference : float
+        The value to compare with.
+    name : str, default "chance"
+        What the reference value is, e.g. ``"the no-information rate"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        When ``low`` is above ``high``, or a value is not a number.
+
+    Examples
+    --------
+    >>> describe_interval((0.61, 0.83), 0.5)
+    'The interval (0.61-0.83) lies above chance (0.5).'
+    >>> describe_interval((0.41, 0.66), 0.5)
+    'The interval (0.41-0.66) includes chance (0.5): the data cannot tell the two apart.'
+    >>> describe_interval((0.52, 0.71), 0.58, name="the no-information rate")
+    'The interval (0.52-0.71) includes the no-information rate (0.58): the data cannot tell the two apart.'
+    """
+    low, high = (float(v) for v in ci)
+    reference = float(reference)
+    if not all(np.isfinite([low, high, reference])) or low > high:
+        raise ValueError(tr("ci must be (low, high) with low <= high and reference a number; got "
+                            "ci={ci!r}, reference={reference!r}.").format(ci=ci, reference=reference))
+    values = {"low": f"{low:.2f}", "high": f"{high:.2f}", "name": _phrase(_text("name", name)),
+              "reference": f"{reference:g}"}
+    if low > reference:
+        return tr("The interval ({low}-{high}) lies above {name} ({reference}).").format(**values)
+    if high < reference:
+        return tr("The interval ({low}-{high}) lies below {name} ({reference}).").format(**values)
+    return tr("The interval ({low}-{high}) includes {name} ({reference}): the data cannot tell "
+              "the two apart.").format(**values)
