@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["main"]
 

@@ -7,8 +7,10 @@ started there speaks Chinese, like a ``matplotlibrc``); the system locale
 (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` starting with ``zh``);
 else English.
 
-Messages are marked in the code with :func:`_` (translated now), :func:`N_`
-(a constant translated later with :func:`_`) or :func:`ngettext`. English
+Messages are marked in the code with :func:`tr` (translated now, values filled in
+when given; :func:`_` is the same lookup without values), :func:`N_` (a constant
+translated later with :func:`tr`) or :func:`ngettext`. ``radnb.tr`` and
+``radnb.say`` are the same functions for notebooks. English
 messages are the catalogue's keys, so English output is the source text as it
 is. The catalogue is ``radnb/locale/zh/LC_MESSAGES/radnb.po``; the compiled
 ``radnb.mo`` next to it is committed and regenerated with

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["resolve_confidence", "ci_column", "ci_cell", "P_COLUMN"]
 

@@ -21,7 +21,7 @@ import io
 import re
 from pathlib import Path
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["read_table", "type_columns", "is_id_column"]
 

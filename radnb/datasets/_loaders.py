@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from radnb._utils.data_home import get_data_home
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 
 PYRADIOMICS_CASES = ("brain1", "brain2", "breast1", "lung1", "lung2")

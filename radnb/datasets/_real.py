@@ -15,8 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from radnb._utils.data_home import get_data_home
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 from radnb._utils.validation import check_option
 
 __all__ = ["fetch_radmlbench", "fetch_ibsi_sts", "IBSI_STS_MODALITIES"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_range
 
 __all__ = ["occlusion_saliency", "saliency_mask", "plot_saliency"]

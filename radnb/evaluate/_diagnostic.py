@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 import radnb._utils.roc as roc_core
 import radnb.evaluate._roc as _roc
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence

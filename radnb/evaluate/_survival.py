@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.intervals import ci_cell, ci_column, resolve_confidence
 from radnb._utils.validation import check_binary, check_columns
 

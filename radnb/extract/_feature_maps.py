@@ -12,7 +12,7 @@ import numpy as np
 from radnb._utils.errors import user_stacklevel
 from radnb.extract._cache import digest, image_digest, write_nrrd
 from radnb.extract._params import canonical, image_type_of, load_params, quiet_radiomics
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_image, check_option, check_range, check_same_grid
 
 __all__ = ["feature_map", "plot_feature_map", "FeatureMapWarning"]

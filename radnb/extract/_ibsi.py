@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 
 __all__ = ["ibsi_codes", "ibsi_check", "PHANTOM_FILES"]
 

@@ -13,7 +13,7 @@ import functools
 import json
 from pathlib import Path
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["PARAMS_DIR", "list_presets", "load_params", "plan_units", "image_type_of", "canonical"]
 

@@ -12,7 +12,7 @@ import warnings
 from radnb._utils.errors import user_stacklevel
 from radnb.extract._cache import image_digest, write_nrrd
 from radnb.extract._extraction import _default_cache, _rows, extract_features
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_option, check_range
 
 __all__ = ["lesion_manifest", "ring_manifest", "extract_lesions", "RegionWarning"]

@@ -5,7 +5,7 @@ import html
 import warnings
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["Extraction", "ExtractionWarning", "assemble"]
 

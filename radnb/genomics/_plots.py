@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from radnb._utils.features import split_feature_name
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_columns, check_range
 
 __all__ = ["plot_association", "plot_permutation_null", "plot_confusion",

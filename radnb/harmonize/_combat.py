@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import radnb.harmonize._combat_math as _combat
 from radnb._utils.features import feature_columns
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_columns
 from radnb.harmonize._guards import warn_lost_positivity, warn_site_outcome
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["fit_combat", "estimate_site", "standardize", "adjust"]
 

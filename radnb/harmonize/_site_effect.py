@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.features import feature_columns
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 __all__ = ["site_effect", "plot_site_pca"]
 

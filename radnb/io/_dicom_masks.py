@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 from radnb.io._dicom import FIXED_DATE, FIXED_TIME, MANUFACTURER, load_series_datasets, make_uid
 

@@ -130,7 +130,7 @@ def read_mask(path, reference=None, *, roi=None, label=None):
         )
     mask = _label_image(read_image(path), label, path)
     if reference is not None:  # one policy (radnb.io._geometry): align header rounding, refuse more
-        from radnb._utils.i18n import _ as tr
+        from radnb._utils.i18n import tr
         from radnb.io._geometry import align_mask
 
         mask = align_mask(mask, _as_image(reference), name=tr("mask {name!r}").format(name=path.name))
@@ -378,7 +378,7 @@ def _label_image(mask, label, path):
     problem = mask_problem(mask, whole_label_image=label is None)
     if problem:
         from radnb._utils.errors import InputError
-        from radnb._utils.i18n import _ as tr
+        from radnb._utils.i18n import tr
 
         raise InputError(tr("mask {name!r} {problem}").format(name=path.name, problem=problem))
     arr = sitk.GetArrayViewFromImage(mask)
@@ -386,7 +386,7 @@ def _label_image(mask, label, path):
         return sitk.Cast(mask, sitk.sitkUInt8)
     present = np.unique(arr)
     if label not in present:
-        from radnb._utils.i18n import _ as tr
+        from radnb._utils.i18n import tr
 
         raise ValueError(tr(
             "label={label!r} does not occur in mask {name!r}; it holds the values "

@@ -9,7 +9,7 @@ it does not know are left to the reader.
 from __future__ import annotations
 
 from radnb._utils.errors import InputError
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 import struct
 import zlib

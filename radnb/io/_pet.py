@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import radnb.io._dicom as _dicom
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 
 __all__ = ["read_pet_suv"]
 

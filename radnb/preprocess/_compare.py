@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 _PLANE_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}  # numpy axis (z, y, x)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.intervals import ci_cell, ci_column
 from radnb._utils.validation import check_range
 

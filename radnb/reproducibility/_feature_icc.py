@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb.reproducibility._icc import ICC_DESCRIPTIONS, ICC_TYPES, icc_arrays, resolve_icc_type
 from radnb._utils.intervals import P_COLUMN, ci_cell, ci_column
 from radnb._utils.validation import check_columns, check_range

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_columns, check_option, check_range
 
 __all__ = ["PerturbationResult", "perturbation_study"]

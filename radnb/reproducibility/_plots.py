@@ -1,7 +1,7 @@
 """Figures of feature reproducibility (public through :mod:`radnb.reproducibility`)."""
 from __future__ import annotations
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb.reproducibility._icc_filter import filter_family, robust_summary
 from radnb._utils.validation import check_columns
 

@@ -15,8 +15,7 @@ import json
 import ipywidgets as W
 import numpy as np
 
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 import radnb.segment._editor_io as eio
 import radnb.segment._editor_ops as ops
 from radnb.view import _render

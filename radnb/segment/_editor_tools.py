@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 import radnb.segment._editor_ops as ops
 from radnb.segment._tools import region_grow
 from radnb.view import _render

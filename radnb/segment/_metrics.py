@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.overlap import dice_arrays
 from radnb._utils.validation import check_same_grid
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb.segment._metrics import (
     AGREEMENT_COLUMNS, agreement,
 )

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_option, check_range
 
 __all__ = ["missingness", "MissingnessResult", "MissingValueFilter"]

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from radnb._utils.errors import user_stacklevel
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb.stats._missing import MissingValueFilter
 from radnb.stats._radscore_result import RadscoreResult
 from radnb.stats._selection import CorrelationFilter, penalised_logistic, split_xy

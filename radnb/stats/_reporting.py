@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 
 from radnb._utils.formatting import format_p
-from radnb._utils.i18n import _ as tr
-from radnb._utils.i18n import tidy_sentence
+from radnb._utils.i18n import tidy_sentence, tr
 from radnb._utils.validation import check_range
 from radnb.stats._phrases import known_phrase
 

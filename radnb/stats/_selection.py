@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radnb._utils.errors import user_stacklevel
 from radnb._utils.features import ID_COLUMNS, feature_columns
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_binary, check_columns, check_option, check_range
 
 __all__ = ["split_xy", "univariate", "rank_auc", "CorrelationFilter", "LassoSelector"]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
-from radnb._utils.i18n import tidy_sentence
+from radnb._utils.i18n import tidy_sentence, tr
 from radnb._utils.validation import check_range
 from radnb.stats._phrases import known_phrase as _phrase
 from radnb.stats._reporting import interpret_p

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 from radnb._utils.validation import check_columns, check_option, check_range
 
 #: tableone's header words and row-label suffixes, translated for display only (``style``);

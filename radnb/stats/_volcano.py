@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 _FONT = 7  # label font size in points
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import radnb.view._render as _render
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_range
 
 # Candidate bin widths: "nice" numbers, as people choose them by hand.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 
 _KEYS = ["case_id", "timepoint", "reader"]
 _RANK = {"unknown": -1, "ok": 0, "warning": 1, "error": 2}

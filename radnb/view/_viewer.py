@@ -13,8 +13,7 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from radnb._utils.i18n import N_
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import N_, tr
 import radnb.view._render as _render
 from radnb.view._cases import SYMBOL, load_case
 from radnb.view._slice_canvas import SliceCanvas

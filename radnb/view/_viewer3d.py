@@ -15,7 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_option
 
 # The host itkwidgets 1.0a55 loads its viewer from (itkwidgets/viewer_config.py).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import radnb.view._render as _render
-from radnb._utils.i18n import _ as tr
+from radnb._utils.i18n import tr
 from radnb._utils.validation import check_option, check_range
 
 
