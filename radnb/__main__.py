@@ -244,12 +244,11 @@ def _tutorial_data_names():
 def _fetch(args) -> int:
     from radnb.datasets import fetch_tutorial_data
 
-    unknown = [n for n in args.names if n not in _tutorial_data_names()]
-    if unknown:
-        print(tr("radnb fetch: unknown data set(s) {names}; choose from {known}.").format(
-            names=unknown, known=", ".join(_tutorial_data_names())), file=sys.stderr)
+    try:
+        status = fetch_tutorial_data(args.dir, names=args.names or None, download=not args.check)
+    except ValueError as exc:  # a name that is not one of the data sets
+        print(f"radnb fetch: {exc}", file=sys.stderr)
         return 2
-    status = fetch_tutorial_data(args.dir, names=args.names or None, download=not args.check)
     for row in status.itertuples():
         mark = tr("ready") if row.ready else tr("MISSING")
         print(f"{mark:8} {row.name:20} ({row.tutorials}) {row.detail}")

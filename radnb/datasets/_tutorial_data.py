@@ -4,6 +4,8 @@ Public names are re-exported by :mod:`radnb.datasets`, which documents the step.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from radnb._utils.i18n import N_, _
 
 #: name -> (what it is, the tutorials that use it)
@@ -72,14 +74,15 @@ def _get(name, data_home, download):
 
     if name == "pyradiomics":
         cases = fetch_pyradiomics_cases(data_home, download=download)
-        return _("{n} cases in {folder}").format(n=len(cases), folder=_folder(cases["image"].iloc[0]))
+        folder = Path(cases["image"].iloc[0]).parent
+        return _("{n} cases in {folder}").format(n=len(cases), folder=folder)
     if name == "ibsi_sts_pet":
         pet = fetch_ibsi_sts(("PET",), "nifti", data_home, download=download, checksums=False)
+        folder = Path(pet["image"].iloc[0]).parents[1]  # <root>/STS_xxx/PET_image.nii.gz
         if len(pet) < 51:
             raise FileNotFoundError(_("only {n} of 51 patients in {folder}; call again with a "
-                                      "connection to download the others.").format(
-                n=len(pet), folder=_folder(pet["image"].iloc[0], up=2)))
-        return _("{n} patients in {folder}").format(n=len(pet), folder=_folder(pet["image"].iloc[0], up=2))
+                                      "connection to download the others.").format(n=len(pet), folder=folder))
+        return _("{n} patients in {folder}").format(n=len(pet), folder=folder)
     if name == "hallmark":
         from radnb.genomics import fetch_hallmark_gene_sets
 
@@ -88,12 +91,3 @@ def _get(name, data_home, download):
     table = fetch_radmlbench(name, data_home, download=download)
     return _("{n} patients, {p} features in {path}").format(
         n=len(table), p=table.shape[1] - 2, path=table.attrs["path"])
-
-
-def _folder(path, up=1):
-    from pathlib import Path
-
-    path = Path(path)
-    for _step in range(up):
-        path = path.parent
-    return str(path)

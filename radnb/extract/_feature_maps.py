@@ -52,8 +52,6 @@ def _run(image, mask, general, image_types, classes, voxel_based=True):
 
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
-    import warnings
-
     with quiet_radiomics(logging.ERROR), warnings.catch_warnings():
         # a kernel at the ROI's edge may hold no voxel pair for a GLCM angle: pyradiomics averages
         # an empty slice there (numpy's "Mean of empty slice"), and that voxel's value is NaN

@@ -17,8 +17,11 @@ agree with those implementations:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from radnb._utils.errors import user_stacklevel
 from radnb._utils.i18n import tr
 
 __all__ = ["fit_combat", "estimate_site", "standardize", "adjust"]
@@ -108,10 +111,6 @@ def estimate_site(z, *, parametric=True, eb=True, mean_only=False):
     delta_hat = np.ones_like(gamma_hat) if mean_only else z.var(axis=0, ddof=1)
     out = {"gamma_hat": gamma_hat, "delta_hat": delta_hat}
     if eb and z.shape[1] < 2:
-        import warnings
-
-        from radnb._utils.errors import user_stacklevel
-
         warnings.warn(tr("empirical Bayes needs at least 2 features to estimate its priors; "
                          "harmonising without it (eb=False)."), UserWarning, stacklevel=user_stacklevel())
         eb = False
