@@ -447,20 +447,6 @@ def test_tr_and_say_fill_in_values_in_the_current_language(capsys):
     assert CJK.search(radnb.tr(message, **values)), message
 
 
-def _words_in(node):
-    """String constants with letters in ``node``, not looking inside calls (their text is theirs)
-    or at subscripts (keys)."""
-    import ast
-
-    if isinstance(node, ast.Call):
-        return []
-    if isinstance(node, ast.Subscript):  # table["column"]: a key, not text
-        return _words_in(node.value)
-    if isinstance(node, ast.Constant):
-        return [node.value] if isinstance(node.value, str) and re.search("[A-Za-z]{2}", node.value) else []
-    return [w for child in ast.iter_child_nodes(node) for w in _words_in(child)]
-
-
 def _english_left_in_tutorial_code():
     """(notebook, line) pairs where a code cell prints or draws English text of its own."""
     import ast
@@ -487,7 +473,7 @@ def _english_left_in_tutorial_code():
                     continue
                 args = node.args if name == "print" or name in drawers else []
                 args = list(args) + [k.value for k in node.keywords if k.arg in labels]
-                if any(_words_in(arg) for arg in args):
+                if any(_plot_words(arg, {}) for arg in args):  # the scan of radnb's plots, below
                     yield where + ("English text: use radnb.say(...) or radnb.tr(...)",)
 
 
